@@ -1,0 +1,578 @@
+//! Wire types of the kiosk ↔ backend API, `/api/v1` (see `docs/API.md`).
+//!
+//! This is the only crate in the workspace with serde derives for the wire.
+//! Every type here is plain data: the backend and the kiosk convert to and
+//! from their own domain types at the boundary. JSON field names are
+//! snake_case and match `docs/API.md` exactly; the OpenAPI document served by
+//! the backend is generated from the `utoipa::ToSchema` derives below.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The path prefix every JSON route of this API version lives under.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The body of every 4xx/5xx reply: a stable machine code that clients
+/// translate, and a human message in Chinese and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// Stable machine code, e.g. `MATTER_NOT_FOUND`.
+    pub code: String,
+    /// Message for a person, in Chinese.
+    pub message_zh: String,
+    /// Message for a person, in English.
+    pub message_en: String,
+}
+
+/// Reply of `GET /api/v1/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `"ok"` when the service and its database answer.
+    pub status: String,
+    /// Backend software version.
+    pub version: String,
+    /// `"ok"` when the database answered a query, otherwise `"error"`.
+    pub db: String,
+}
+
+/// Query parameters of `GET /api/v1/matters`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatterQuery {
+    /// Text to look for in the matter's name, department, theme, type or code
+    /// (one character or more).
+    pub q: Option<String>,
+    /// Page size (default 50, at most 200).
+    pub limit: Option<u32>,
+    /// Number of matches to skip (default 0).
+    pub offset: Option<u32>,
+}
+
+/// Who a matter serves (服务对象).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Audience {
+    /// 个人: natural persons.
+    #[serde(rename = "个人")]
+    Person,
+    /// 法人: legal entities (enterprises, institutions, individual businesses).
+    #[serde(rename = "法人")]
+    LegalEntity,
+}
+
+/// The administrative level that handles a matter (办理层级).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum ServiceLevel {
+    /// 区级: handled by a district department.
+    #[serde(rename = "区级")]
+    District,
+    /// 街道级: handled by a street office.
+    #[serde(rename = "街道级")]
+    Street,
+}
+
+/// Whether a matter is concluded on the spot or within a promised time (办件类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum CaseType {
+    /// 即办件: concluded on the spot when the materials are complete.
+    #[serde(rename = "即办件")]
+    Immediate,
+    /// 承诺件: concluded within the promised number of working days.
+    #[serde(rename = "承诺件")]
+    Promised,
+}
+
+/// The form in which a material is handed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum MaterialForm {
+    /// 原件: the original, shown or handed in.
+    #[serde(rename = "原件")]
+    Original,
+    /// 复印件: a photocopy.
+    #[serde(rename = "复印件")]
+    Copy,
+    /// 原件及复印件: the original to be checked and a photocopy to keep.
+    #[serde(rename = "原件及复印件")]
+    OriginalAndCopy,
+}
+
+/// One line of the matter catalogue, as listed by `GET /api/v1/matters`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MatterSummary {
+    /// Implementation code of the matter (unique).
+    pub code: String,
+    /// Matter name in Chinese.
+    pub name: String,
+    /// Department that handles it.
+    pub department: String,
+    /// Theme (主题分类), e.g. 社会保障.
+    pub theme: String,
+    /// Who it serves.
+    pub audience: Audience,
+    /// Administrative level.
+    pub service_level: ServiceLevel,
+    /// Whether the self-service kiosk offers it.
+    pub kiosk_available: bool,
+    /// Whether a fee is charged.
+    pub fee: bool,
+    /// Promised time limit in working days (0 = on the spot).
+    pub promised_days: u32,
+}
+
+/// A page of the matter catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MatterList {
+    /// The matters on this page, in catalogue order.
+    pub items: Vec<MatterSummary>,
+    /// Number of matters that match the query, over all pages.
+    pub total: u64,
+}
+
+/// One material an applicant hands in (申请材料).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Material {
+    /// Material name.
+    pub name: String,
+    /// Original, copy, or both.
+    pub form: MaterialForm,
+    /// Number of copies.
+    pub copies: u32,
+    /// Whether it is always required (false: only in the case the note describes).
+    pub required: bool,
+    /// Notes: when it is needed, which e-certificate can stand in for it.
+    pub note: String,
+}
+
+/// Fees of a matter (收费).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Fee {
+    /// Whether anything is charged.
+    pub charged: bool,
+    /// Fee items with amounts, e.g. `居民身份证工本费 ￥20/证`.
+    pub items: Vec<String>,
+    /// Legal basis of the fee, or why nothing is charged.
+    pub basis: String,
+}
+
+/// The full service guide of one matter (办事指南).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Matter {
+    /// Implementation code of the matter (unique).
+    pub code: String,
+    /// Matter name in Chinese.
+    pub name: String,
+    /// Matter type, e.g. 行政许可, 行政确认, 行政给付, 公共服务.
+    pub matter_type: String,
+    /// Department that handles it (承办机构).
+    pub department: String,
+    /// Body that holds the power (实施主体).
+    pub implementing_body: String,
+    /// Theme (主题分类).
+    pub theme: String,
+    /// Who it serves.
+    pub audience: Audience,
+    /// Administrative level.
+    pub service_level: ServiceLevel,
+    /// Legal basis (设定依据).
+    pub legal_basis: String,
+    /// Conditions for acceptance (受理条件).
+    pub conditions: Vec<String>,
+    /// Materials to hand in (申请材料).
+    pub materials: Vec<Material>,
+    /// Process steps (办理流程).
+    pub process: Vec<String>,
+    /// Legal time limit in working days (法定时限).
+    pub legal_days: u32,
+    /// Promised time limit in working days (承诺时限; 0 = on the spot).
+    pub promised_days: u32,
+    /// 即办件 or 承诺件.
+    pub case_type: CaseType,
+    /// Fees.
+    pub fee: Fee,
+    /// Windows where it is handled.
+    pub windows: String,
+    /// Postal address of the place where it is handled.
+    pub address: String,
+    /// Opening hours.
+    pub hours: String,
+    /// Consultation phone.
+    pub phone: String,
+    /// Supervision (complaint) phone.
+    pub supervision_phone: String,
+    /// Online depth (网办深度), e.g. 全程网办, 一次办, 跑一次.
+    pub online_depth: String,
+    /// Whether the self-service kiosk offers it.
+    pub kiosk_available: bool,
+    /// Name of the result (结果名称), e.g. the certificate issued.
+    pub result_name: String,
+    /// Guide version; every published change increments it.
+    pub version: u32,
+}
+
+/// Body of `POST /api/v1/kiosks/enrol`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EnrolRequest {
+    /// One-time enrolment code handed to the installer.
+    pub enrolment_code: String,
+    /// Human name of the kiosk, e.g. `卫东区政务服务中心大厅1号机`.
+    pub kiosk_name: String,
+    /// Where it stands.
+    pub location: String,
+}
+
+/// Reply of `POST /api/v1/kiosks/enrol`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EnrolResponse {
+    /// Identifier the backend assigned to the kiosk.
+    pub kiosk_id: String,
+    /// Bearer token for every later kiosk call (64 hex characters); shown only once.
+    pub token: String,
+}
+
+/// Kind of a kiosk device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// Second-generation ID card reader.
+    IdCardReader,
+    /// Fingerprint scanner.
+    FingerprintScanner,
+    /// Barcode and QR code scanner.
+    BarcodeScanner,
+    /// Face camera.
+    Camera,
+    /// Document camera (高拍仪).
+    DocumentCamera,
+    /// Thermal receipt printer.
+    ReceiptPrinter,
+    /// A4 document printer.
+    DocumentPrinter,
+    /// Social security / bank card reader.
+    CardReader,
+}
+
+impl DeviceKind {
+    /// The wire name, e.g. `id_card_reader`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::IdCardReader => "id_card_reader",
+            Self::FingerprintScanner => "fingerprint_scanner",
+            Self::BarcodeScanner => "barcode_scanner",
+            Self::Camera => "camera",
+            Self::DocumentCamera => "document_camera",
+            Self::ReceiptPrinter => "receipt_printer",
+            Self::DocumentPrinter => "document_printer",
+            Self::CardReader => "card_reader",
+        }
+    }
+}
+
+/// Health state of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    /// Working.
+    Ok,
+    /// Working with a warning (e.g. paper low).
+    Degraded,
+    /// Not working (e.g. paper out, cover open).
+    Fault,
+    /// Not reachable (unplugged, powered off).
+    Offline,
+}
+
+impl DeviceState {
+    /// The wire name, e.g. `degraded`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Degraded => "degraded",
+            Self::Fault => "fault",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+/// Health of one kiosk device (模块部件运行状态).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DeviceHealth {
+    /// Device name in the kiosk config, e.g. `idcard`.
+    pub device: String,
+    /// Device kind.
+    pub kind: DeviceKind,
+    /// Health state.
+    pub state: DeviceState,
+    /// Driver fault code, when there is one.
+    pub fault_code: Option<String>,
+    /// State in words, Chinese.
+    pub text_zh: String,
+    /// State in words, English.
+    pub text_en: String,
+    /// Counters such as prints made or cards read.
+    pub counters: BTreeMap<String, u64>,
+    /// Time of the last self test (RFC 3339), if any.
+    pub last_self_test: Option<String>,
+}
+
+/// Body of `POST /api/v1/kiosks/heartbeat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Heartbeat {
+    /// Kiosk software version.
+    pub software_version: String,
+    /// Kiosk's clock when it sent this (RFC 3339).
+    pub sent_at: String,
+    /// Health of every configured device.
+    pub devices: Vec<DeviceHealth>,
+}
+
+/// Reply of `POST /api/v1/kiosks/heartbeat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatAck {
+    /// Backend's clock (RFC 3339), so the kiosk can measure its skew.
+    pub server_time: String,
+}
+
+/// Type of an identity document (证件类型, GB/T 2261 style codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum IdType {
+    /// `111`: resident identity card of the PRC (居民身份证).
+    #[serde(rename = "111")]
+    ResidentId,
+    /// `414`: foreign permanent resident ID card (外国人永久居留身份证).
+    #[serde(rename = "414")]
+    ForeignPermanentResident,
+    /// `516`: residence permit for Hong Kong, Macao and Taiwan residents (港澳台居民居住证).
+    #[serde(rename = "516")]
+    HkMoTwResidencePermit,
+}
+
+impl IdType {
+    /// The wire code, e.g. `111`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ResidentId => "111",
+            Self::ForeignPermanentResident => "414",
+            Self::HkMoTwResidencePermit => "516",
+        }
+    }
+}
+
+/// The person applying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Applicant {
+    /// Name as on the identity document.
+    pub name: String,
+    /// Identity document type.
+    pub id_type: IdType,
+    /// Identity document number.
+    pub id_number: String,
+    /// Contact phone, if given.
+    pub phone: Option<String>,
+    /// Address, if given.
+    pub address: Option<String>,
+}
+
+/// Body of `POST /api/v1/cases`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSubmission {
+    /// Key chosen by the kiosk (UUIDv7 or kiosk id + sequence); a replay with
+    /// the same key returns the original case.
+    pub idempotency_key: String,
+    /// Matter code from the catalogue.
+    pub matter_code: String,
+    /// The applicant.
+    pub applicant: Applicant,
+    /// Matter-specific form fields.
+    #[schema(value_type = Object)]
+    pub form: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Status of a case (办件状态).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// 已提交.
+    Submitted,
+    /// 已受理.
+    Accepted,
+    /// 不予受理.
+    NotAccepted,
+    /// 待补正.
+    CorrectionRequested,
+    /// 审查中.
+    InReview,
+    /// 特别程序 (the deadline clock stops).
+    Suspended,
+    /// 已退回.
+    Returned,
+    /// 办结（准予）.
+    Approved,
+    /// 办结（不予许可）.
+    Denied,
+    /// 已作废.
+    Voided,
+    /// 已撤回.
+    Withdrawn,
+}
+
+impl CaseStatus {
+    /// Every status, in workflow order.
+    pub const ALL: [Self; 11] = [
+        Self::Submitted,
+        Self::Accepted,
+        Self::NotAccepted,
+        Self::CorrectionRequested,
+        Self::InReview,
+        Self::Suspended,
+        Self::Returned,
+        Self::Approved,
+        Self::Denied,
+        Self::Voided,
+        Self::Withdrawn,
+    ];
+
+    /// The machine code on the wire, e.g. `in_review`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Accepted => "accepted",
+            Self::NotAccepted => "not_accepted",
+            Self::CorrectionRequested => "correction_requested",
+            Self::InReview => "in_review",
+            Self::Suspended => "suspended",
+            Self::Returned => "returned",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Voided => "voided",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Parses a machine code; `None` for an unknown one.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// The status as a resident reads it, in Chinese.
+    #[must_use]
+    pub const fn zh(self) -> &'static str {
+        match self {
+            Self::Submitted => "已提交",
+            Self::Accepted => "已受理",
+            Self::NotAccepted => "不予受理",
+            Self::CorrectionRequested => "待补正",
+            Self::InReview => "审查中",
+            Self::Suspended => "特别程序",
+            Self::Returned => "已退回",
+            Self::Approved => "办结（准予）",
+            Self::Denied => "办结（不予许可）",
+            Self::Voided => "已作废",
+            Self::Withdrawn => "已撤回",
+        }
+    }
+
+    /// The status in English.
+    #[must_use]
+    pub const fn en(self) -> &'static str {
+        match self {
+            Self::Submitted => "Submitted",
+            Self::Accepted => "Accepted",
+            Self::NotAccepted => "Not accepted",
+            Self::CorrectionRequested => "Correction requested",
+            Self::InReview => "In review",
+            Self::Suspended => "Suspended (special procedure)",
+            Self::Returned => "Returned",
+            Self::Approved => "Concluded: approved",
+            Self::Denied => "Concluded: denied",
+            Self::Voided => "Voided",
+            Self::Withdrawn => "Withdrawn",
+        }
+    }
+}
+
+/// Reply of `POST /api/v1/cases` (201 the first time, 200 with the same body on replay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseCreated {
+    /// Unified case number, `{district 6}{yyyyMMdd}{sequence 6}`.
+    pub case_number: String,
+    /// Status when the case was created (`submitted`).
+    pub status: CaseStatus,
+    /// Submission time (RFC 3339, China Standard Time).
+    pub submitted_at: String,
+    /// Promised conclusion date (YYYY-MM-DD), counted in working days.
+    pub deadline: String,
+}
+
+/// Body of `POST /api/v1/cases/lookup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseLookup {
+    /// Identity document number of the applicant.
+    pub id_number: String,
+}
+
+/// One case as a resident sees it when tracking progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSummary {
+    /// Unified case number.
+    pub case_number: String,
+    /// Matter code.
+    pub matter_code: String,
+    /// Matter name.
+    pub matter_name: String,
+    /// Department handling the case.
+    pub department: String,
+    /// Status machine code.
+    pub status: CaseStatus,
+    /// Status in Chinese.
+    pub status_zh: String,
+    /// Status in English.
+    pub status_en: String,
+    /// Submission time (RFC 3339).
+    pub submitted_at: String,
+    /// Promised conclusion date (YYYY-MM-DD), or null when none applies.
+    pub deadline: Option<String>,
+    /// Channel the case came in by: `kiosk`, `window` or `web`.
+    pub channel: String,
+}
+
+/// Reply of `POST /api/v1/cases/lookup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseList {
+    /// The applicant's cases, newest first.
+    pub items: Vec<CaseSummary>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn enums_use_the_wire_names_of_the_api_document() {
+        assert_eq!(
+            serde_json::to_string(&Audience::Person).unwrap(),
+            "\"个人\""
+        );
+        assert_eq!(
+            serde_json::to_string(&IdType::ResidentId).unwrap(),
+            "\"111\""
+        );
+        assert_eq!(
+            serde_json::to_string(&DeviceKind::IdCardReader).unwrap(),
+            "\"id_card_reader\""
+        );
+        for s in CaseStatus::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            assert_eq!(CaseStatus::from_code(s.as_str()), Some(s));
+        }
+        assert_eq!(CaseStatus::CorrectionRequested.zh(), "待补正");
+    }
+}
