@@ -1,0 +1,197 @@
+//! Typed configuration: a TOML file, then environment overrides, then
+//! command-line flags. The `Config` lives in the app state; nothing reads a
+//! global.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Environment variable that overrides [`Config::listen`].
+pub const ENV_LISTEN: &str = "BACKEND_LISTEN";
+/// Environment variable that overrides [`Config::db`].
+pub const ENV_DB: &str = "BACKEND_DB";
+
+/// Backend configuration.
+///
+/// Every field has a default, so an empty file (or none) is a valid
+/// configuration for a demo on one machine.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8080`).
+    pub listen: SocketAddr,
+    /// Path of the SQLite database file (default `backend.db`).
+    pub db: PathBuf,
+    /// Administrative division code used in case numbers (default `410403`, 卫东区).
+    pub district_code: String,
+    /// One-time kiosk enrolment codes; each can enrol one kiosk.
+    pub enrolment_codes: Vec<String>,
+    /// Whether a new, empty database is seeded with the demo catalogue and cases.
+    pub seed: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            db: PathBuf::from("backend.db"),
+            district_code: "410403".to_owned(),
+            enrolment_codes: vec!["WD-DEMO-ENROL".to_owned()],
+            seed: true,
+        }
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for [`Config`].
+    #[error("invalid config file {path}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// An environment override could not be parsed.
+    #[error("invalid value of {name}: {value:?}")]
+    Env {
+        /// Variable name.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Parses a configuration from TOML text.
+    ///
+    /// # Errors
+    /// When the text is not valid TOML or has unknown keys.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: origin.to_owned(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads a configuration file.
+    ///
+    /// # Errors
+    /// When the file cannot be read or parsed.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Applies overrides from the environment, read through `lookup` so
+    /// tests need not change the process environment.
+    ///
+    /// # Errors
+    /// When `BACKEND_LISTEN` is not a socket address.
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(value) = lookup(ENV_LISTEN) {
+            self.listen = value.parse().map_err(|_| ConfigError::Env {
+                name: ENV_LISTEN,
+                value: value.clone(),
+            })?;
+        }
+        if let Some(value) = lookup(ENV_DB) {
+            if value.is_empty() {
+                return Err(ConfigError::Env {
+                    name: ENV_DB,
+                    value,
+                });
+            }
+            self.db = PathBuf::from(value);
+        }
+        Ok(())
+    }
+
+    /// Checks values a type cannot express.
+    ///
+    /// # Errors
+    /// When the district code is not six digits.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.district_code.len() != 6 || !self.district_code.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "district_code must be six digits, got {:?}",
+                self.district_code
+            )));
+        }
+        if self.enrolment_codes.iter().any(|c| c.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "enrolment_codes must not contain empty codes".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::from_toml("", Path::new("x.toml")).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.district_code, "410403");
+    }
+
+    #[test]
+    fn file_then_env_overrides() {
+        let mut c = Config::from_toml(
+            "listen = \"0.0.0.0:9000\"\ndb = \"/tmp/a.db\"\nenrolment_codes = [\"A\", \"B\"]\nseed = false\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.enrolment_codes, ["A", "B"]);
+        assert!(!c.seed);
+        c.apply_env(|k| match k {
+            ENV_LISTEN => Some("127.0.0.1:0".to_owned()),
+            ENV_DB => Some("/tmp/b.db".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.db, PathBuf::from("/tmp/b.db"));
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        assert!(Config::from_toml("nonsense = 1", Path::new("x")).is_err());
+        assert!(Config::from_toml("district_code = \"41\"", Path::new("x")).is_err());
+        let mut c = Config::default();
+        assert!(
+            c.apply_env(|k| (k == ENV_LISTEN).then(|| "nope".to_owned()))
+                .is_err()
+        );
+    }
+}

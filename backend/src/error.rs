@@ -1,0 +1,204 @@
+//! The one error type of the HTTP API and the one place that maps errors to
+//! HTTP. A client gets a stable machine code and a short message in Chinese
+//! and English; the internal detail goes to the log only.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use proto::ApiErrorBody;
+
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed: bad JSON, a missing field, a bad query.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A field is well-formed JSON but not an acceptable value.
+    #[error("invalid field {field}: {reason_en}")]
+    InvalidField {
+        /// The field, e.g. `applicant.id_number`.
+        field: &'static str,
+        /// Why, in Chinese.
+        reason_zh: &'static str,
+        /// Why, in English.
+        reason_en: &'static str,
+    },
+    /// No valid kiosk bearer token.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The enrolment code is unknown or already used.
+    #[error("enrolment code invalid")]
+    EnrolmentCodeInvalid,
+    /// `GET /matters/{code}` for a code not in the catalogue.
+    #[error("matter not found")]
+    MatterNotFound,
+    /// A submission names a matter not in the catalogue.
+    #[error("submission names an unknown matter")]
+    UnknownMatterInSubmission,
+    /// A submission names a matter the kiosk does not offer.
+    #[error("matter not offered at kiosks")]
+    MatterNotAtKiosk,
+    /// The idempotency key was used before for a different submission.
+    #[error("idempotency key reused for a different submission")]
+    IdempotencyKeyReused,
+    /// No such route or object.
+    #[error("not found")]
+    NotFound,
+    /// The body is larger than allowed.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// The body is not declared as JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The database does not answer.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the detail is logged, never returned.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl ApiError {
+    /// The stable machine code.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "BAD_REQUEST",
+            Self::InvalidField { .. } => "INVALID_FIELD",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::EnrolmentCodeInvalid => "ENROLMENT_CODE_INVALID",
+            Self::MatterNotFound | Self::UnknownMatterInSubmission => "MATTER_NOT_FOUND",
+            Self::MatterNotAtKiosk => "MATTER_NOT_AT_KIOSK",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::NotFound => "NOT_FOUND",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub const fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidField { .. }
+            | Self::UnknownMatterInSubmission
+            | Self::MatterNotAtKiosk => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::EnrolmentCodeInvalid => StatusCode::FORBIDDEN,
+            Self::MatterNotFound | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message a person reads, Chinese then English.
+    #[must_use]
+    pub fn messages(&self) -> (String, String) {
+        let (zh, en): (&str, &str) = match self {
+            Self::BadRequest(detail) => {
+                return (
+                    "请求格式不正确".to_owned(),
+                    format!("Malformed request: {detail}"),
+                );
+            }
+            Self::InvalidField {
+                field,
+                reason_zh,
+                reason_en,
+            } => {
+                return (
+                    format!("字段 {field} 不正确：{reason_zh}"),
+                    format!("Invalid field {field}: {reason_en}"),
+                );
+            }
+            Self::Unauthenticated => (
+                "终端未认证，请重新注册终端",
+                "Kiosk not authenticated: a valid bearer token is required",
+            ),
+            Self::EnrolmentCodeInvalid => (
+                "注册码无效或已被使用",
+                "The enrolment code is unknown or has already been used",
+            ),
+            Self::MatterNotFound | Self::UnknownMatterInSubmission => {
+                ("未找到该事项", "No such matter in the catalogue")
+            }
+            Self::MatterNotAtKiosk => (
+                "该事项暂不支持自助终端办理，请到窗口办理",
+                "This matter is not offered at self-service kiosks; please apply at a window",
+            ),
+            Self::IdempotencyKeyReused => (
+                "提交编号已被另一份申请使用",
+                "The idempotency key was already used for a different submission",
+            ),
+            Self::NotFound => ("未找到", "Not found"),
+            Self::PayloadTooLarge => ("提交内容过大", "Request body too large"),
+            Self::UnsupportedMediaType => (
+                "请求内容类型应为 application/json",
+                "Content-Type must be application/json",
+            ),
+            Self::Unavailable(_) => (
+                "服务暂时不可用，请稍后再试",
+                "Service temporarily unavailable; please try again later",
+            ),
+            Self::Internal(_) => (
+                "系统内部错误，请稍后再试",
+                "Internal error; please try again later",
+            ),
+        };
+        (zh.to_owned(), en.to_owned())
+    }
+
+    /// The body sent to the client.
+    #[must_use]
+    pub fn body(&self) -> ApiErrorBody {
+        let (message_zh, message_en) = self.messages();
+        ApiErrorBody {
+            code: self.code().to_owned(),
+            message_zh,
+            message_en,
+        }
+    }
+
+    /// Logs the error at a level that fits it: internals as errors with
+    /// their detail, client mistakes as debug.
+    pub fn log(&self) {
+        match self {
+            Self::Internal(detail) => {
+                tracing::error!(code = self.code(), detail = %detail, "request failed");
+            }
+            Self::Unavailable(detail) => {
+                tracing::warn!(code = self.code(), detail = %detail, "request failed");
+            }
+            // The detail of a client error may echo what was sent (a serde
+            // message can quote a value, an ID number included): log the
+            // code only.
+            other => tracing::debug!(code = other.code(), "request refused"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut resp = (self.status(), Json(self.body())).into_response();
+        if matches!(self, Self::Unauthenticated) {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}

@@ -1,0 +1,133 @@
+//! HTTP: one router per audience, thin handlers that call one service each,
+//! and the middleware around them (body limit, security headers, access log).
+
+mod clerk;
+pub mod extract;
+pub mod html;
+mod kiosk_api;
+pub mod openapi;
+mod portal;
+mod public_api;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+
+use crate::AppState;
+use crate::error::ApiError;
+use html::HtmlError;
+
+/// Largest request body accepted (JSON included): 1 MiB.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// One JSON route under `/api/v1`: the table both the router and the
+/// OpenAPI completeness test are built from.
+pub(crate) struct ApiRoute {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+impl ApiRoute {
+    fn get<H, T>(path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self {
+            method: Method::GET,
+            path,
+            handler: get(handler),
+        }
+    }
+
+    fn post<H, T>(path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Self {
+            method: Method::POST,
+            path,
+            handler: post(handler),
+        }
+    }
+}
+
+fn api_table() -> Vec<ApiRoute> {
+    let mut routes = public_api::routes();
+    routes.extend(kiosk_api::routes());
+    routes
+}
+
+/// Every `/api/v1` route the router serves, as `(method, path)`.
+#[must_use]
+pub fn api_routes() -> Vec<(Method, &'static str)> {
+    api_table()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect()
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let api = api_table()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler));
+    Router::new()
+        .merge(api)
+        .merge(portal::router())
+        .merge(clerk::router())
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(headers_and_log))
+        .with_state(state)
+}
+
+async fn fallback(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::NotFound.into_response()
+    } else {
+        HtmlError(ApiError::NotFound).into_response()
+    }
+}
+
+/// Security headers on every response, and one access-log line per request
+/// (path only: never the query string, never a body).
+async fn headers_and_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    tracing::info!(
+        %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis(),
+        "request"
+    );
+    resp
+}

@@ -1,0 +1,96 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
+//! attributes and the `proto` schemas. `docs/openapi.json` is a committed
+//! copy, checked fresh by a test.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{kiosk_api, public_api};
+
+/// Adds the kiosk bearer-token scheme.
+struct KioskTokenScheme;
+
+impl Modify for KioskTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.description = Some(
+            "Kiosk token from `POST /api/v1/kiosks/enrol` (64 hex characters); \
+             the backend stores only its SM3 hash."
+                .to_owned(),
+        );
+        components.add_security_scheme("kiosk_token", SecurityScheme::Http(http));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "卫东区政务服务自助终端 API (Weidong District self-service kiosk API)",
+        version = "1.0.0",
+        description = "Kiosk ↔ backend API v1: catalogue, kiosk enrolment and heartbeat, \
+                       case submission and lookup. Errors are `ApiErrorBody` with a stable `code`.",
+        license(name = "GPL-3.0-or-later", identifier = "GPL-3.0-or-later")
+    ),
+    paths(
+        public_api::health,
+        public_api::list_matters,
+        public_api::get_matter,
+        public_api::openapi_json,
+        kiosk_api::enrol,
+        kiosk_api::heartbeat,
+        kiosk_api::submit_case,
+        kiosk_api::lookup_cases,
+    ),
+    components(schemas(
+        proto::ApiErrorBody,
+        proto::Health,
+        proto::Audience,
+        proto::ServiceLevel,
+        proto::CaseType,
+        proto::MaterialForm,
+        proto::MatterSummary,
+        proto::MatterList,
+        proto::Material,
+        proto::Fee,
+        proto::Matter,
+        proto::EnrolRequest,
+        proto::EnrolResponse,
+        proto::DeviceKind,
+        proto::DeviceState,
+        proto::DeviceHealth,
+        proto::Heartbeat,
+        proto::HeartbeatAck,
+        proto::IdType,
+        proto::Applicant,
+        proto::CaseSubmission,
+        proto::CaseStatus,
+        proto::CaseCreated,
+        proto::CaseLookup,
+        proto::CaseSummary,
+        proto::CaseList,
+    )),
+    modifiers(&KioskTokenScheme),
+    tags(
+        (name = "public", description = "No authentication: health and the matter catalogue"),
+        (name = "kiosk", description = "Kiosk enrolment and kiosk-authenticated calls"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document.
+#[must_use]
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as the committed `docs/openapi.json` holds it: pretty JSON
+/// with a final newline.
+///
+/// # Errors
+/// When serialisation fails.
+pub fn document_pretty() -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(&document())?;
+    s.push('\n');
+    Ok(s)
+}

@@ -1,0 +1,145 @@
+//! `backend serve`: the platform server.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use backend::{AppState, Config, SystemClock};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "backend",
+    version,
+    about = "卫东区政务服务平台后端 (kiosk API, portal, clerk pages)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API, the portal and the clerk pages.
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides the file and BACKEND_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// SQLite database file (overrides the file and BACKEND_DB).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// Do not seed a new database with demo data.
+        #[arg(long)]
+        no_seed: bool,
+    },
+    /// Print the OpenAPI document of /api/v1.
+    Openapi,
+}
+
+fn load_config(
+    file: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    db: Option<PathBuf>,
+    no_seed: bool,
+) -> anyhow::Result<Config> {
+    let mut config = match file {
+        Some(path) => Config::from_file(&path)?,
+        None => Config::default(),
+    };
+    config.apply_env(|name| std::env::var(name).ok())?;
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    if let Some(db) = db {
+        config.db = db;
+    }
+    if no_seed {
+        config.seed = false;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let state = AppState::open(config, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "backend listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, "listening");
+    backend::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("backend: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            config,
+            listen,
+            db,
+            no_seed,
+        } => serve(load_config(config, listen, db, no_seed)?).await,
+        Command::Openapi => {
+            print!("{}", backend::http::openapi::document_pretty()?);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Demo data: the matter catalogue from `assets/demo/matters.json` (embedded
+//! so the binary is self-contained) and the cases of the demo identities of
+//! `docs/API.md`, with dated step history.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use proto::{Applicant, CaseStatus, IdType, Matter};
+
+use crate::error::ApiError;
+use crate::service::cases::next_case_number;
+use crate::service::time::{WorkCalendar, china_date, china_offset, iso_date, rfc3339_china};
+use crate::store::{AuditRecord, NewCase, NewStep, Store, StoreError, WriteTx};
+
+/// The demo catalogue, as shipped.
+pub const DEMO_MATTERS_JSON: &str = include_str!("../../../assets/demo/matters.json");
+
+/// Parses the demo catalogue.
+///
+/// # Errors
+/// When the embedded JSON does not match the `Matter` type.
+pub fn demo_matters() -> Result<Vec<Matter>, serde_json::Error> {
+    serde_json::from_str(DEMO_MATTERS_JSON)
+}
+
+/// A step of a demo case: working days before today, time of day, status
+/// reached, step name, handler, opinion.
+struct DemoStep {
+    days_ago: u32,
+    hm: (u32, u32),
+    status: CaseStatus,
+    step_name: &'static str,
+    handler: &'static str,
+    opinion: &'static str,
+}
+
+struct DemoCase {
+    name: &'static str,
+    id_number: &'static str,
+    phone: &'static str,
+    house: &'static str,
+    matter_name: &'static str,
+    channel: &'static str,
+    form: &'static str,
+    has_deadline: bool,
+    steps: &'static [DemoStep],
+}
+
+const DEMO_CASES: &[DemoCase] = &[
+    DemoCase {
+        name: "张伟",
+        id_number: "410403198503150013",
+        phone: "13837512345",
+        house: "12号",
+        matter_name: "无犯罪记录证明",
+        channel: "window",
+        form: r#"{"purpose":"应聘","receiver":"平顶山市某科技有限公司"}"#,
+        has_deadline: true,
+        steps: &[
+            DemoStep {
+                days_ago: 24,
+                hm: (9, 12),
+                status: CaseStatus::Submitted,
+                step_name: "申请",
+                handler: "窗口 张伟（申请人）",
+                opinion: "窗口提交申请",
+            },
+            DemoStep {
+                days_ago: 24,
+                hm: (9, 20),
+                status: CaseStatus::Accepted,
+                step_name: "受理",
+                handler: "综合受理窗口 刘静",
+                opinion: "材料齐全，予以受理",
+            },
+            DemoStep {
+                days_ago: 24,
+                hm: (14, 45),
+                status: CaseStatus::InReview,
+                step_name: "审核",
+                handler: "卫东分局户政科 王磊",
+                opinion: "经查询违法犯罪信息库，未发现犯罪记录",
+            },
+            DemoStep {
+                days_ago: 23,
+                hm: (10, 5),
+                status: CaseStatus::Approved,
+                step_name: "办结",
+                handler: "卫东分局户政科 王磊",
+                opinion: "准予出具无犯罪记录证明，已当面领取",
+            },
+        ],
+    },
+    DemoCase {
+        name: "张伟",
+        id_number: "410403198503150013",
+        phone: "13837512345",
+        house: "12号",
+        matter_name: "公共租赁住房申请",
+        channel: "kiosk",
+        form: r#"{"household_size":3,"monthly_income_per_capita":1650,"current_housing":"租住"}"#,
+        has_deadline: true,
+        steps: &[
+            DemoStep {
+                days_ago: 6,
+                hm: (10, 31),
+                status: CaseStatus::Submitted,
+                step_name: "申请",
+                handler: "自助终端 卫东区政务服务中心大厅1号机",
+                opinion: "通过自助终端提交申请",
+            },
+            DemoStep {
+                days_ago: 5,
+                hm: (9, 2),
+                status: CaseStatus::Accepted,
+                step_name: "受理",
+                handler: "住房保障窗口 陈晓",
+                opinion: "材料齐全，予以受理",
+            },
+            DemoStep {
+                days_ago: 3,
+                hm: (15, 40),
+                status: CaseStatus::InReview,
+                step_name: "审核",
+                handler: "卫东区住房和城乡建设局住房保障股 周涛",
+                opinion: "已转街道入户调查，家庭收入及住房情况核查中",
+            },
+        ],
+    },
+    DemoCase {
+        name: "李秀英",
+        id_number: "410403196207080023",
+        phone: "13903752468",
+        house: "45号",
+        matter_name: "最低生活保障申请（低保）",
+        channel: "kiosk",
+        form: r#"{"household_size":2,"reason":"因病致贫","bank":"平顶山银行"}"#,
+        has_deadline: false,
+        steps: &[
+            DemoStep {
+                days_ago: 4,
+                hm: (9, 48),
+                status: CaseStatus::Submitted,
+                step_name: "申请",
+                handler: "自助终端 建设路街道便民服务中心1号机",
+                opinion: "通过自助终端提交申请",
+            },
+            DemoStep {
+                days_ago: 3,
+                hm: (11, 15),
+                status: CaseStatus::CorrectionRequested,
+                step_name: "补正",
+                handler: "建设路街道社会救助窗口 马丽",
+                opinion: "请补充共同生活家庭成员近6个月收入证明及医疗费用票据",
+            },
+        ],
+    },
+    DemoCase {
+        name: "赵桂兰",
+        id_number: "410403194501010043",
+        phone: "13523756789",
+        house: "7号",
+        matter_name: "高龄津贴申领",
+        channel: "kiosk",
+        form: r#"{"bank":"中国邮政储蓄银行","agent":"本人"}"#,
+        has_deadline: true,
+        steps: &[
+            DemoStep {
+                days_ago: 2,
+                hm: (10, 3),
+                status: CaseStatus::Submitted,
+                step_name: "申请",
+                handler: "自助终端 建设路街道便民服务中心1号机",
+                opinion: "通过自助终端提交申请",
+            },
+            DemoStep {
+                days_ago: 1,
+                hm: (9, 30),
+                status: CaseStatus::Accepted,
+                step_name: "受理",
+                handler: "建设路街道民政窗口 马丽",
+                opinion: "材料齐全，予以受理",
+            },
+        ],
+    },
+];
+
+fn at(day: NaiveDate, (h, m): (u32, u32)) -> DateTime<Utc> {
+    let local = day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
+    china_offset()
+        .from_local_datetime(&local)
+        .single()
+        .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
+}
+
+fn seed_case(
+    tx: &WriteTx<'_>,
+    district: &str,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+    demo: &DemoCase,
+    matters: &[Matter],
+) -> Result<(), ApiError> {
+    let matter = matters
+        .iter()
+        .find(|m| m.name == demo.matter_name)
+        .ok_or_else(|| ApiError::Internal(format!("demo matter {} missing", demo.matter_name)))?;
+    let first = demo
+        .steps
+        .first()
+        .ok_or_else(|| ApiError::Internal("demo case without steps".to_owned()))?;
+    let submitted_day = cal.sub_working_days(today, first.days_ago);
+    let submitted = at(submitted_day, first.hm);
+    let status = demo.steps.last().map_or(first.status, |s| s.status);
+    let deadline = demo
+        .has_deadline
+        .then(|| iso_date(cal.add_working_days(submitted_day, matter.promised_days)));
+    let case_number = next_case_number(tx, district, submitted)?;
+    let applicant = Applicant {
+        name: demo.name.to_owned(),
+        id_type: IdType::ResidentId,
+        id_number: demo.id_number.to_owned(),
+        phone: Some(demo.phone.to_owned()),
+        address: Some(format!("河南省平顶山市卫东区建设路东段{}", demo.house)),
+    };
+    let submitted_at = rfc3339_china(submitted);
+    let case_id = tx.insert_case(&NewCase {
+        case_number: &case_number,
+        matter_code: &matter.code,
+        matter_version: matter.version,
+        matter_name: &matter.name,
+        department: &matter.department,
+        applicant: &applicant,
+        form_json: demo.form,
+        channel: demo.channel,
+        kiosk_id: None,
+        idempotency_key: None,
+        submission_sm3: None,
+        created_reply_json: None,
+        status,
+        submitted_at: &submitted_at,
+        deadline: deadline.as_deref(),
+    })?;
+    for s in demo.steps {
+        let when = rfc3339_china(at(cal.sub_working_days(today, s.days_ago), s.hm));
+        tx.add_case_step(
+            case_id,
+            &NewStep {
+                status: s.status,
+                step_name: s.step_name,
+                handler: s.handler,
+                department: &matter.department,
+                opinion: s.opinion,
+                at: &when,
+            },
+        )?;
+    }
+    tx.audit(&AuditRecord {
+        at: submitted_at,
+        actor: "system".to_owned(),
+        action: "case.seeded".to_owned(),
+        object: format!("case:{case_number}"),
+        detail: format!("matter={} status={}", matter.code, status.as_str()),
+    })?;
+    Ok(())
+}
+
+/// Seeds an empty catalogue with the demo matters and the demo cases.
+/// Returns `false` (and changes nothing) when the catalogue is not empty.
+///
+/// # Errors
+/// When the embedded catalogue is malformed or storage fails.
+pub async fn seed_if_empty(
+    store: &Store,
+    district: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let matters = demo_matters().map_err(|e| ApiError::Internal(format!("demo catalogue: {e}")))?;
+    let district = district.to_owned();
+    let seeded = store
+        .write(move |tx| {
+            if tx.matter_count()? > 0 {
+                return Ok(false);
+            }
+            for (i, m) in matters.iter().enumerate() {
+                let order = i64::try_from(i).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                tx.put_matter(m, order)?;
+            }
+            let cal = WorkCalendar::from_entries(&tx.holidays()?);
+            let today = china_date(now);
+            for demo in DEMO_CASES {
+                seed_case(tx, &district, &cal, today, demo, &matters)?;
+            }
+            tx.audit(&AuditRecord {
+                at: rfc3339_china(now),
+                actor: "system".to_owned(),
+                action: "catalogue.seeded".to_owned(),
+                object: "catalogue".to_owned(),
+                detail: format!("matters={} demo_cases={}", matters.len(), DEMO_CASES.len()),
+            })?;
+            Ok::<_, ApiError>(true)
+        })
+        .await?;
+    if seeded {
+        tracing::info!("seeded demo catalogue and cases");
+    }
+    Ok(seeded)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::collections::HashSet;
+
+    use proto::{Audience, CaseType};
+
+    use super::*;
+
+    #[test]
+    fn demo_catalogue_is_complete_and_consistent() {
+        let matters = demo_matters().unwrap();
+        assert!(matters.len() >= 15);
+        let codes: HashSet<_> = matters.iter().map(|m| m.code.as_str()).collect();
+        assert_eq!(codes.len(), matters.len(), "codes are unique");
+        for m in &matters {
+            assert!(m.code.contains("-410403000000-"), "{}", m.code);
+            assert!(!m.materials.is_empty() && !m.conditions.is_empty() && !m.process.is_empty());
+            assert!(m.promised_days <= m.legal_days, "{}", m.name);
+            assert_eq!(
+                m.case_type == CaseType::Immediate,
+                m.promised_days == 0,
+                "{}",
+                m.name
+            );
+            assert_eq!(m.fee.charged, !m.fee.items.is_empty(), "{}", m.name);
+            assert!(m.phone.starts_with("0375-"), "{}", m.name);
+            assert_eq!(m.supervision_phone, "12345");
+            assert!(m.address.starts_with("河南省平顶山市卫东区"), "{}", m.name);
+        }
+        assert!(matters.iter().any(|m| m.fee.charged));
+        assert!(matters.iter().any(|m| !m.kiosk_available));
+        assert!(matters.iter().any(|m| m.audience == Audience::LegalEntity));
+        for demo in DEMO_CASES {
+            assert!(matters.iter().any(|m| m.name == demo.matter_name));
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Storage: migrations, reopening, seeding switches.
+
+use std::sync::Arc;
+
+use backend::{AppState, Config, SystemClock};
+
+use crate::{config_for, temp_dir};
+
+fn count(state: &AppState, table: &str) -> i64 {
+    rusqlite::Connection::open(state.store.path())
+        .unwrap()
+        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_on_reopen() {
+    let dir = temp_dir("reopen");
+    let config = config_for(&dir);
+    let first = AppState::open(config.clone(), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let matters = count(&first, "matter");
+    let cases = count(&first, "case_record");
+    assert!(matters >= 15);
+    assert_eq!(cases, 4);
+    drop(first);
+
+    let again = AppState::open(config, Arc::new(SystemClock)).await.unwrap();
+    assert_eq!(count(&again, "schema_version"), 1);
+    assert_eq!(count(&again, "matter"), matters);
+    assert_eq!(
+        count(&again, "case_record"),
+        cases,
+        "seeding is not repeated"
+    );
+    let version = again.store.read(|tx| tx.schema_version()).await.unwrap();
+    assert_eq!(version, backend::store::MIGRATIONS.len() as u32);
+    drop(again);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn no_seed_leaves_the_catalogue_empty() {
+    let dir = temp_dir("noseed");
+    let config = Config {
+        seed: false,
+        ..config_for(&dir)
+    };
+    let state = AppState::open(config, Arc::new(SystemClock)).await.unwrap();
+    assert_eq!(count(&state, "matter"), 0);
+    assert_eq!(count(&state, "case_record"), 0);
+    drop(state);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn audit_trail_is_append_only() {
+    let dir = temp_dir("audit");
+    let state = AppState::open(config_for(&dir), Arc::new(SystemClock))
+        .await
+        .unwrap();
+    let db = rusqlite::Connection::open(state.store.path()).unwrap();
+    assert!(
+        db.execute("UPDATE audit_event SET detail = 'x'", [])
+            .is_err()
+    );
+    assert!(db.execute("DELETE FROM audit_event", []).is_err());
+    drop(state);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
