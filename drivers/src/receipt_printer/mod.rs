@@ -1,0 +1,1 @@
+//! ESC/POS receipt printer driver (being written).

@@ -1,0 +1,222 @@
+//! A device farm: the set of simulated devices one `sim run` serves.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::idcard::{demo_person, IdCardSim};
+use crate::printer::PrinterSim;
+
+/// The farm's configuration file (TOML).
+///
+/// ```toml
+/// control = "127.0.0.1:8070"
+///
+/// [[device]]
+/// name = "idcard"
+/// kind = "idcard"
+/// card = "zhangwei"          # optional: a demo person laid at start
+///
+/// [[device]]
+/// name = "receipt_printer"
+/// kind = "receipt_printer"
+/// address = "127.0.0.1:9100"
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FarmConfig {
+    /// Address of the control API and web page.
+    #[serde(default = "default_control")]
+    pub control: SocketAddr,
+    /// Devices to simulate.
+    #[serde(default, rename = "device")]
+    pub devices: Vec<DeviceConfig>,
+}
+
+fn default_control() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8070))
+}
+
+/// One simulated device.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    pub name: String,
+    pub kind: DeviceKindConfig,
+    /// Listen address for network devices.
+    #[serde(default)]
+    pub address: Option<SocketAddr>,
+    /// ID card reader: a demo person whose card lies on the reader at start.
+    #[serde(default)]
+    pub card: Option<String>,
+}
+
+/// Kinds of simulated device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKindConfig {
+    Idcard,
+    ReceiptPrinter,
+}
+
+impl FarmConfig {
+    /// The default demo farm: an ID card reader on a pseudo-terminal and a
+    /// receipt printer on 127.0.0.1:9100.
+    pub fn demo() -> Self {
+        FarmConfig {
+            control: default_control(),
+            devices: vec![
+                DeviceConfig { name: "idcard".into(), kind: DeviceKindConfig::Idcard, address: None, card: None },
+                DeviceConfig {
+                    name: "receipt_printer".into(),
+                    kind: DeviceKindConfig::ReceiptPrinter,
+                    address: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+                    card: None,
+                },
+            ],
+        }
+    }
+
+    /// Reads a TOML configuration file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let cfg: FarmConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let mut names: Vec<&str> = cfg.devices.iter().map(|d| d.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() != cfg.devices.len() {
+            bail!("device names in {} must be unique", path.display());
+        }
+        Ok(cfg)
+    }
+}
+
+/// A running simulated device.
+#[derive(Clone)]
+pub enum SimDevice {
+    IdCard(IdCardSim),
+    ReceiptPrinter(PrinterSim),
+}
+
+impl SimDevice {
+    /// Machine name of the device class, as the kiosk's `hal` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SimDevice::IdCard(_) => "id_card_reader",
+            SimDevice::ReceiptPrinter(_) => "receipt_printer",
+        }
+    }
+
+    /// Where a driver reaches it: a serial path or a TCP address.
+    pub fn address(&self) -> String {
+        match self {
+            SimDevice::IdCard(s) => s.path().display().to_string(),
+            SimDevice::ReceiptPrinter(s) => s.addr().to_string(),
+        }
+    }
+
+    /// The selector string a kiosk configuration would use.
+    pub fn selector(&self) -> String {
+        match self {
+            SimDevice::IdCard(s) => format!("serial:{}?baud=115200", s.path().display()),
+            SimDevice::ReceiptPrinter(s) => format!("tcp:{}", s.addr()),
+        }
+    }
+
+    /// Current state as JSON.
+    pub fn state_json(&self) -> serde_json::Value {
+        match self {
+            SimDevice::IdCard(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::ReceiptPrinter(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+        }
+    }
+
+    fn stop(&self) {
+        match self {
+            SimDevice::IdCard(s) => s.stop(),
+            SimDevice::ReceiptPrinter(s) => s.stop(),
+        }
+    }
+}
+
+/// The running farm.
+pub struct Farm {
+    devices: Vec<(String, SimDevice)>,
+    dir: PathBuf,
+}
+
+impl Farm {
+    /// Starts every device of `config`. Serial devices get stable symlinks
+    /// in `dir`; printers keep their received jobs under `dir/jobs/NAME`.
+    pub fn start(config: &FarmConfig, dir: &Path) -> anyhow::Result<Farm> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut devices = Vec::new();
+        for d in &config.devices {
+            let dev = match d.kind {
+                DeviceKindConfig::Idcard => {
+                    let sim = IdCardSim::start(dir, &d.name).with_context(|| format!("starting {}", d.name))?;
+                    if let Some(key) = &d.card {
+                        let card = demo_person(key).with_context(|| format!("unknown demo person {key:?}"))?;
+                        sim.lay_card(card);
+                    }
+                    SimDevice::IdCard(sim)
+                }
+                DeviceKindConfig::ReceiptPrinter => {
+                    let addr = d.address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9100)));
+                    let jobs = dir.join("jobs").join(&d.name);
+                    std::fs::create_dir_all(&jobs)?;
+                    let sim = PrinterSim::start(addr, &jobs)
+                        .with_context(|| format!("starting {} on {addr}", d.name))?;
+                    SimDevice::ReceiptPrinter(sim)
+                }
+            };
+            devices.push((d.name.clone(), dev));
+        }
+        Ok(Farm { devices, dir: dir.to_path_buf() })
+    }
+
+    /// One JSON object per device: `{"device", "kind", "address", "selector"}`.
+    pub fn announce(&self) -> Vec<serde_json::Value> {
+        self.devices
+            .iter()
+            .map(|(name, d)| {
+                serde_json::json!({
+                    "device": name,
+                    "kind": d.kind(),
+                    "address": d.address(),
+                    "selector": d.selector(),
+                })
+            })
+            .collect()
+    }
+
+    /// The device called `name`.
+    pub fn get(&self, name: &str) -> Option<&SimDevice> {
+        self.devices.iter().find(|(n, _)| n == name).map(|(_, d)| d)
+    }
+
+    /// All devices with their names.
+    pub fn devices(&self) -> &[(String, SimDevice)] {
+        &self.devices
+    }
+
+    /// The farm's working directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stops every device.
+    pub fn stop(&self) {
+        for (_, d) in &self.devices {
+            d.stop();
+        }
+    }
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,279 @@
+//! `sim`: the simulated device farm and its control commands.
+//!
+//! ```text
+//! sim run [--config FILE] [--dir DIR] [--control ADDR]
+//! sim ctl [--control URL] devices
+//! sim ctl lay-card [--device idcard] (--person KEY | --json CARD_JSON)
+//! sim ctl remove-card | pull-card | fault KIND       [--device idcard]
+//! sim ctl paper ok|near-end|out | cover open|closed   [--device receipt_printer]
+//! sim ctl unplug DEVICE | replug DEVICE
+//! sim ctl jobs [--json]
+//! ```
+//!
+//! `sim run` prints one JSON line per device
+//! (`{"device":"idcard","kind":"id_card_reader","address":"…","selector":"…"}`),
+//! then `{"control":"http://127.0.0.1:8070"}`, and serves until Ctrl-C.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+
+use sim::farm::{Farm, FarmConfig};
+
+#[derive(Parser)]
+#[command(name = "sim", version, about = "设备模拟器 / simulated kiosk devices")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Starts the device farm and its control API.
+    Run {
+        /// Farm configuration (TOML); without it, the demo farm.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Working directory for pseudo-terminal links and print jobs.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Control API address (overrides the configuration).
+        #[arg(long)]
+        control: Option<SocketAddr>,
+    },
+    /// Changes a running farm through its control API.
+    Ctl {
+        /// Control API base URL.
+        #[arg(long, env = "SIM_CONTROL", default_value = "http://127.0.0.1:8070")]
+        control: String,
+        #[command(subcommand)]
+        action: Ctl,
+    },
+}
+
+#[derive(Subcommand)]
+enum Ctl {
+    /// Lists devices and their state.
+    Devices,
+    /// Lays a card on the reader: a demo person or a card as JSON.
+    LayCard {
+        #[arg(long, default_value = "idcard")]
+        device: String,
+        #[arg(long, conflicts_with = "json")]
+        person: Option<String>,
+        #[arg(long)]
+        json: Option<String>,
+    },
+    /// Takes the card away.
+    RemoveCard {
+        #[arg(long, default_value = "idcard")]
+        device: String,
+    },
+    /// The card is pulled during the next read.
+    PullCard {
+        #[arg(long, default_value = "idcard")]
+        device: String,
+    },
+    /// Injects a one-shot fault (bad_checksum, garbage_before_frame, split_writes, read_failure, sam_failure, silence).
+    Fault {
+        kind: String,
+        #[arg(long, default_value = "idcard")]
+        device: String,
+    },
+    /// Sets the paper sensor: ok, near-end, out.
+    Paper {
+        level: String,
+        #[arg(long, default_value = "receipt_printer")]
+        device: String,
+    },
+    /// Opens or closes the printer cover.
+    Cover {
+        state: String,
+        #[arg(long, default_value = "receipt_printer")]
+        device: String,
+    },
+    /// Unplugs a device.
+    Unplug { device: String },
+    /// Plugs a device back in.
+    Replug { device: String },
+    /// Lists received print jobs.
+    Jobs {
+        /// One JSON object per job.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { config, dir, control } => run(config, dir, control),
+        Command::Ctl { control, action } => ctl(&control, action),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sim: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(config: Option<PathBuf>, dir: Option<PathBuf>, control: Option<SocketAddr>) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let mut cfg = match config {
+        Some(path) => FarmConfig::load(&path)?,
+        None => FarmConfig::demo(),
+    };
+    if let Some(c) = control {
+        cfg.control = c;
+    }
+    let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("kiosk-sim-{}", std::process::id())));
+    let farm = Arc::new(Farm::start(&cfg, &dir)?);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(cfg.control)
+            .await
+            .with_context(|| format!("binding the control API on {}", cfg.control))?;
+        let addr = listener.local_addr()?;
+        let mut out = std::io::stdout().lock();
+        for line in farm.announce() {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "{}", json!({ "control": format!("http://{addr}") }))?;
+        out.flush()?;
+        drop(out);
+        let app = sim::control::router(Arc::clone(&farm));
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        anyhow::Ok(())
+    })?;
+    farm.stop();
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
+fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
+    let (method, path, body): (&str, String, Option<Value>) = match &action {
+        Ctl::Devices => ("GET", "/api/devices".into(), None),
+        Ctl::LayCard { device, person, json: card } => {
+            let body = match (person, card) {
+                (Some(p), None) => json!({ "person": p }),
+                (None, Some(j)) => json!({ "card": serde_json::from_str::<Value>(j).context("--json is not JSON")? }),
+                _ => bail!("give --person KEY or --json CARD"),
+            };
+            ("POST", format!("/api/devices/{device}/card"), Some(body))
+        }
+        Ctl::RemoveCard { device } => ("DELETE", format!("/api/devices/{device}/card"), None),
+        Ctl::PullCard { device } => ("POST", format!("/api/devices/{device}/pull"), None),
+        Ctl::Fault { kind, device } => ("POST", format!("/api/devices/{device}/fault"), Some(json!({ "fault": kind }))),
+        Ctl::Paper { level, device } => {
+            ("POST", format!("/api/devices/{device}/paper"), Some(json!({ "paper": level.replace('-', "_") })))
+        }
+        Ctl::Cover { state, device } => {
+            let open = match state.as_str() {
+                "open" => true,
+                "closed" | "close" => false,
+                other => bail!("cover state must be open or closed, not {other:?}"),
+            };
+            ("POST", format!("/api/devices/{device}/cover"), Some(json!({ "open": open })))
+        }
+        Ctl::Unplug { device } => ("POST", format!("/api/devices/{device}/unplug"), None),
+        Ctl::Replug { device } => ("POST", format!("/api/devices/{device}/replug"), None),
+        Ctl::Jobs { .. } => ("GET", "/api/jobs".into(), None),
+    };
+    let (status, reply) = http(base, method, &path, body.as_ref())?;
+    if !(200..300).contains(&status) {
+        let msg = reply.get("error").and_then(Value::as_str).unwrap_or("request failed");
+        bail!("{status}: {msg}");
+    }
+    match action {
+        Ctl::Jobs { json: true } => {
+            for job in reply.as_array().into_iter().flatten() {
+                println!("{job}");
+            }
+        }
+        Ctl::Jobs { json: false } => {
+            for job in reply.as_array().into_iter().flatten() {
+                println!("── #{} {} ──", job["id"], job["device"].as_str().unwrap_or(""));
+                println!("{}", job["text"].as_str().unwrap_or(""));
+            }
+        }
+        _ => println!("{}", serde_json::to_string_pretty(&reply)?),
+    }
+    Ok(())
+}
+
+/// A small HTTP/1.1 client for the loopback control API.
+fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+    let hostport = base
+        .strip_prefix("http://")
+        .context("the control URL must start with http://")?
+        .trim_end_matches('/');
+    let addr = hostport
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {hostport}"))?
+        .next()
+        .context("control address resolves to nothing")?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3))
+        .with_context(|| format!("cannot reach the simulator at {base} (is `sim run` running?)"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP reply")?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("malformed HTTP status line")?;
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    Ok((status, value))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 {
+            break;
+        }
+        let Some(chunk) = rest.get(..n) else { break };
+        out.push_str(chunk);
+        s = rest.get(n + 2..).unwrap_or("");
+    }
+    out
+}

@@ -1,0 +1,1 @@
+//! ESC/POS printer simulator (being written).
