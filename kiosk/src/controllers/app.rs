@@ -1,0 +1,265 @@
+//! `AppAdapter`: the page switch, the clock, the language, the device
+//! availability the home tiles show, and the return home that ends every
+//! journey.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use hal::{Health, HealthState};
+use slint::ComponentHandle;
+
+use crate::app::Shared;
+use crate::config::Language;
+use crate::controllers::{maintenance, query};
+use crate::ui::{Activity, AppAdapter, Availability, MainWindow, Page, Theme};
+
+/// Why the kiosk goes home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeReason {
+    /// The app starts.
+    Start,
+    /// 返回 / 返回首页 / 退出.
+    Back,
+    /// The journey is done (完成, or the countdown after printing).
+    Finished,
+    /// The countdown of a waiting screen ran out.
+    Timeout,
+    /// Nobody touched the screen: the session is over, and the language
+    /// and 关怀模式 go back to their defaults for the next person.
+    Expired,
+}
+
+pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) -> Vec<slint::Timer> {
+    let a = ui.global::<AppAdapter>();
+    a.set_kiosk_name(shared.config.kiosk_name.as_str().into());
+    a.set_hotline(shared.config.hotline.as_str().into());
+    a.set_inactivity_seconds(i32::try_from(shared.config.inactivity_seconds).unwrap_or(60));
+
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
+    a.on_go_home(move || {
+        if let Some(ui) = weak.upgrade() {
+            go_home(&ui, &sh, HomeReason::Back);
+        }
+    });
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
+    a.on_session_expired(move || {
+        if let Some(ui) = weak.upgrade() {
+            go_home(&ui, &sh, HomeReason::Expired);
+        }
+    });
+    let weak = ui.as_weak();
+    a.on_toggle_language(move || {
+        if let Some(ui) = weak.upgrade() {
+            let next = match language(&ui) {
+                Language::Chinese => Language::English,
+                Language::English => Language::Chinese,
+            };
+            set_language(&ui, next);
+        }
+    });
+
+    set_language(ui, shared.config.language);
+    let clock = slint::Timer::default();
+    let weak = ui.as_weak();
+    clock.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_secs(1),
+        move || {
+            if let Some(ui) = weak.upgrade() {
+                update_clock(&ui);
+            }
+        },
+    );
+    vec![clock]
+}
+
+/// Ends the journey, wipes everything personal from memory and screen,
+/// and shows the home screen.
+pub(crate) fn go_home(ui: &MainWindow, shared: &Shared, reason: HomeReason) {
+    tracing::info!(?reason, "back home");
+    shared.session().end();
+    query::clear(ui, shared);
+    maintenance::clear(ui);
+    let a = ui.global::<AppAdapter>();
+    a.set_busy(false);
+    a.set_page(Page::Home);
+    if matches!(reason, HomeReason::Expired | HomeReason::Start) {
+        a.set_toast("".into());
+        ui.global::<Theme>().set_elderly(false);
+        if language(ui) != shared.config.language {
+            set_language(ui, shared.config.language);
+        }
+    }
+    ui.global::<Activity>().set_idle_seconds(0);
+}
+
+/// The language on screen.
+pub(crate) fn language(ui: &MainWindow) -> Language {
+    if ui.global::<AppAdapter>().get_language() == "en" {
+        Language::English
+    } else {
+        Language::Chinese
+    }
+}
+
+/// Switches the bundled translation and the texts Rust formats.
+pub(crate) fn set_language(ui: &MainWindow, lang: Language) {
+    let bundle = match lang {
+        Language::Chinese => "",
+        Language::English => "en",
+    };
+    if let Err(e) = slint::select_bundled_translation(bundle) {
+        tracing::warn!("cannot select translation {bundle:?}: {e}");
+    }
+    ui.global::<AppAdapter>().set_language(lang.code().into());
+    update_clock(ui);
+}
+
+fn update_clock(ui: &MainWindow) {
+    let now = chrono::Local::now();
+    let a = ui.global::<AppAdapter>();
+    a.set_date_text(date_text(now.date_naive(), language(ui)).into());
+    a.set_time_text(now.format("%H:%M").to_string().into());
+}
+
+/// The date as the header shows it: `2026年11月28日 星期六` or
+/// `Saturday, 28 November 2026`.
+pub fn date_text(date: NaiveDate, lang: Language) -> String {
+    const WEEKDAYS: [&str; 7] = [
+        "星期一",
+        "星期二",
+        "星期三",
+        "星期四",
+        "星期五",
+        "星期六",
+        "星期日",
+    ];
+    match lang {
+        Language::Chinese => {
+            let weekday = WEEKDAYS
+                .get(date.weekday().num_days_from_monday() as usize)
+                .copied()
+                .unwrap_or("");
+            format!(
+                "{}年{}月{}日 {weekday}",
+                date.year(),
+                date.month(),
+                date.day()
+            )
+        }
+        Language::English => date.format("%A, %-d %B %Y").to_string(),
+    }
+}
+
+/// What a tile needing the device shows.
+pub(crate) fn availability(health: Option<&Health>) -> Availability {
+    match health.map(|h| h.state) {
+        None => Availability::NotFitted,
+        Some(HealthState::Ok | HealthState::Degraded) => Availability::Ok,
+        Some(HealthState::Fault) => Availability::Fault,
+        Some(HealthState::Offline) => Availability::Offline,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    IdCard,
+    ReceiptPrinter,
+}
+
+fn set_availability(ui: &MainWindow, role: Role, value: Availability) {
+    let a = ui.global::<AppAdapter>();
+    match role {
+        Role::IdCard => a.set_idcard(value),
+        Role::ReceiptPrinter => a.set_receipt_printer(value),
+    }
+}
+
+/// Follows every device's health into the home tiles and the
+/// maintenance screen.
+pub(crate) fn watch_devices(
+    ui: &MainWindow,
+    shared: &Arc<Shared>,
+) -> Vec<tokio::task::AbortHandle> {
+    let devices = &shared.devices;
+    set_availability(
+        ui,
+        Role::IdCard,
+        availability(devices.idcard.as_ref().map(|h| h.health()).as_ref()),
+    );
+    set_availability(
+        ui,
+        Role::ReceiptPrinter,
+        availability(
+            devices
+                .receipt_printer
+                .as_ref()
+                .map(|h| h.health())
+                .as_ref(),
+        ),
+    );
+    let mut watches = Vec::new();
+    if let Some(h) = &devices.idcard {
+        watches.push((Role::IdCard, h.watch_health()));
+    }
+    if let Some(h) = &devices.receipt_printer {
+        watches.push((Role::ReceiptPrinter, h.watch_health()));
+    }
+    watches
+        .into_iter()
+        .map(|(role, mut rx)| {
+            let weak = ui.as_weak();
+            let shared = Arc::clone(shared);
+            let task = shared.rt.spawn({
+                let shared = Arc::clone(&shared);
+                async move {
+                    loop {
+                        let health = rx.borrow_and_update().clone();
+                        let sh = Arc::clone(&shared);
+                        let posted = weak.upgrade_in_event_loop(move |ui| {
+                            set_availability(&ui, role, availability(Some(&health)));
+                            maintenance::refresh_devices(&ui, &sh);
+                        });
+                        if posted.is_err() || rx.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+            task.abort_handle()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn dates_in_both_languages() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        assert_eq!(date_text(d, Language::Chinese), "2026年11月28日 星期六");
+        assert_eq!(
+            date_text(d, Language::English),
+            "Saturday, 28 November 2026"
+        );
+    }
+
+    #[test]
+    fn availability_follows_health() {
+        assert_eq!(availability(None), Availability::NotFitted);
+        assert_eq!(availability(Some(&Health::ok())), Availability::Ok);
+        assert_eq!(
+            availability(Some(&Health::offline(hal::ErrorKind::NotFound))),
+            Availability::Offline
+        );
+        assert_eq!(
+            availability(Some(&Health::from_kind(
+                HealthState::Fault,
+                hal::ErrorKind::PaperOut
+            ))),
+            Availability::Fault
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! `HomeAdapter`: the eight tiles. Only 我要查 opens a journey; the
+//! others say 即将开放 in the window itself.
+
+use std::sync::Arc;
+
+use slint::ComponentHandle;
+
+use crate::app::Shared;
+use crate::controllers::query;
+use crate::ui::{HomeAdapter, MainWindow};
+
+/// Tile ids, as the home page names them.
+pub const TILES: [&str; 8] = [
+    "apply",
+    "query",
+    "queue",
+    "certificate",
+    "pay",
+    "rate",
+    "ask",
+    "guide",
+];
+
+pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) {
+    let (weak, shared) = (ui.as_weak(), Arc::clone(shared));
+    ui.global::<HomeAdapter>().on_tile_clicked(move |id| {
+        let Some(ui) = weak.upgrade() else { return };
+        tracing::info!(tile = %id, "tile touched");
+        if id == "query" {
+            query::start(&ui, &shared);
+        }
+    });
+}

@@ -1,0 +1,308 @@
+//! Developer commands. Run as `cargo xtask <command>`.
+//!
+//! * `cargo xtask test` — installs what the tests need on a Debian machine
+//!   (as root), then checks formatting, runs clippy with warnings denied,
+//!   builds every binary and runs every test (cargo-nextest when present).
+//! * `cargo xtask demo` — installs what the demo needs, builds, starts the
+//!   backend with demo data, the simulated device farm and the kiosk, and
+//!   prints the portal, clerk, simulator and kiosk remote-view URLs.
+//!   Ctrl-C stops all of it.
+//! * `cargo xtask font` — rebuilds the CJK font subset in `assets/fonts/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// Debian packages every build needs.
+const BUILD_PACKAGES: &[&str] = &["pkg-config", "gcc", "libc6-dev", "libudev-dev", "libfontconfig1-dev"];
+/// Debian packages the tests need beyond the build.
+const TEST_PACKAGES: &[&str] = &["zbar-tools", "python3"];
+/// Debian packages the demo needs to show a real window when a display exists.
+const DEMO_PACKAGES: &[&str] = &["libxkbcommon-x11-0"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(&args[1..]),
+        Some("font") => font(),
+        _ => {
+            eprintln!("usage: cargo xtask <test|demo|font>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  font                     rebuild the CJK font subset");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: $ {cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+/// Installs the Debian packages that are missing (apt-get as root).
+fn ensure_packages(pkgs: &[&str]) -> Result<()> {
+    if Command::new("dpkg-query").arg("--version").output().is_err() {
+        eprintln!("xtask: not a Debian system; make sure these are installed: {}", pkgs.join(" "));
+        return Ok(());
+    }
+    let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let sudo: &[&str] = if is_root { &[] } else { &["sudo"] };
+    eprintln!("xtask: installing Debian packages: {}", missing.join(" "));
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut c = Command::new(all[0]);
+        c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&mut apt(&["update", "-qq"]))?;
+    let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
+    install.args(&missing);
+    run(&mut install)
+}
+
+fn has_nextest() -> bool {
+    cargo().args(["nextest", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let mut pkgs = BUILD_PACKAGES.to_vec();
+    pkgs.extend_from_slice(TEST_PACKAGES);
+    ensure_packages(&pkgs)?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // The end-to-end tests start the real binaries.
+    run(cargo().args(["build", "--workspace", "--bins"]))?;
+    let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
+    if has_nextest() {
+        run(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(&extra))?;
+    } else {
+        eprintln!("xtask: cargo-nextest not found, using cargo test");
+        run(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(&extra))?;
+    }
+    run(cargo().args(["test", "--workspace", "--doc"]))?;
+    Ok(())
+}
+
+/// A child process whose stdout lines arrive on a channel.
+struct Service {
+    name: &'static str,
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Service {
+    fn start(name: &'static str, cmd: &mut Command) -> Result<Service> {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {name}"))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("[{name}] {line}");
+                if tx.send(line).is_err() {
+                    // Keep draining so the child never blocks on a full pipe.
+                }
+            }
+        });
+        Ok(Service { name, child, lines: rx })
+    }
+
+    /// Waits for a stdout line for which `pick` returns a value.
+    fn wait_for<T>(&mut self, timeout: Duration, mut pick: impl FnMut(&str) -> Option<T>) -> Result<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(v) = pick(&line) {
+                        return Ok(v);
+                    }
+                }
+                Err(_) => {
+                    if let Ok(Some(status)) = self.child.try_wait() {
+                        bail!("{} exited with {status} before it was ready", self.name);
+                    }
+                    bail!("{} was not ready within {timeout:?}", self.name);
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let with_kiosk = !args.iter().any(|a| a == "--no-kiosk");
+    let mut pkgs = BUILD_PACKAGES.to_vec();
+    pkgs.extend_from_slice(DEMO_PACKAGES);
+    ensure_packages(&pkgs)?;
+    run(cargo().args(["build", "-p", "backend", "-p", "sim", "-p", "kiosk", "--bins"]))?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = Arc::clone(&stop);
+    ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+
+    let base = root();
+    let data = base.join(".demo");
+    std::fs::create_dir_all(&data)?;
+    let bin = target_dir().join("debug");
+    let mut services: Vec<Service> = Vec::new();
+    let result = (|| -> Result<()> {
+        let mut backend = Service::start(
+            "backend",
+            Command::new(bin.join("backend"))
+                .args(["serve", "--listen", "127.0.0.1:8080", "--db"])
+                .arg(data.join("backend.db")),
+        )?;
+        let backend_url = backend.wait_for(Duration::from_secs(30), |l| {
+            l.split_once("listening on ").map(|(_, url)| url.trim().to_string())
+        })?;
+        services.push(backend);
+
+        let mut sim = Service::start(
+            "sim",
+            Command::new(bin.join("sim")).args(["run", "--dir"]).arg(data.join("sim")),
+        )?;
+        let mut selectors = Vec::new();
+        let control = sim.wait_for(Duration::from_secs(30), |l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            if let (Some(d), Some(s)) = (v["device"].as_str(), v["selector"].as_str()) {
+                selectors.push((d.to_string(), s.to_string()));
+            }
+            v["control"].as_str().map(str::to_string)
+        })?;
+        services.push(sim);
+
+        let mut remote = None;
+        if with_kiosk {
+            let config = data.join("kiosk.toml");
+            let mut devices = String::new();
+            for (name, sel) in &selectors {
+                devices.push_str(&format!("{name} = \"{sel}\"\n"));
+            }
+            std::fs::write(
+                &config,
+                format!(
+                    "kiosk_name = \"卫东区政务服务中心 自助终端 01\"\nlocation = \"卫东区政务服务中心一楼大厅\"\nbackend_url = \"{backend_url}\"\nenrolment_code = \"WD-DEMO-ENROL\"\ndata_dir = \"{}\"\nmaintenance_pin = \"246810\"\ninactivity_seconds = 60\n\n[devices]\n{devices}",
+                    data.join("kiosk").display()
+                ),
+            )?;
+            let headless = std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+            let mut cmd = Command::new(bin.join("kiosk"));
+            cmd.arg("--config").arg(&config);
+            if headless {
+                cmd.args(["--headless", "--remote-view", "127.0.0.1:8090"]);
+            }
+            let mut kiosk = Service::start("kiosk", &mut cmd)?;
+            let mut view = None;
+            kiosk.wait_for(Duration::from_secs(60), |l| {
+                if let Some((_, url)) = l.split_once("remote view at ") {
+                    view = Some(url.trim().to_string());
+                }
+                l.contains("kiosk ready").then_some(())
+            })?;
+            remote = view;
+            services.push(kiosk);
+        }
+
+        println!();
+        println!("  门户 Portal:              {backend_url}/");
+        println!("  窗口 Clerk:               {backend_url}/clerk");
+        println!("  模拟器 Simulator control: {control}/");
+        if let Some(v) = &remote {
+            println!("  终端远程画面 Kiosk view:  {v}");
+        }
+        println!("  (演示维护密码 maintenance PIN: 246810; Ctrl-C 停止 stops everything)");
+        println!();
+
+        while !stop.load(Ordering::SeqCst) {
+            for s in &mut services {
+                if let Ok(Some(status)) = s.child.try_wait() {
+                    bail!("{} stopped unexpectedly ({status})", s.name);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(())
+    })();
+    eprintln!("xtask: stopping…");
+    for s in services.iter_mut().rev() {
+        s.stop();
+    }
+    result
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+fn font() -> Result<()> {
+    ensure_packages(&["fonts-noto-cjk", "fonttools"])?;
+    let chars = root().join("assets/fonts/subset-chars.txt");
+    if !chars.exists() {
+        bail!("{} is missing", chars.display());
+    }
+    for (weight, file) in [("Regular", "NotoSansSC-Regular.otf"), ("Bold", "NotoSansSC-Bold.otf")] {
+        run(Command::new("pyftsubset")
+            .arg(format!("/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc"))
+            .args(["--font-number=2", "--no-hinting", "--layout-features=", "--name-IDs=*"])
+            .arg(format!("--text-file={}", chars.display()))
+            .arg(format!("--output-file={}", root().join("assets/fonts").join(file).display())))?;
+    }
+    Ok(())
+}
