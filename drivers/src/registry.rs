@@ -28,5 +28,8 @@ pub fn open_receipt_printer(selector: &Selector) -> Result<Box<dyn ReceiptPrinte
 }
 
 fn unsupported(class: &str, selector: &Selector) -> DeviceError {
-    DeviceError::new(ErrorKind::Config, format!("no {class} driver for selector {selector}"))
+    DeviceError::new(
+        ErrorKind::Config,
+        format!("no {class} driver for selector {selector}"),
+    )
 }

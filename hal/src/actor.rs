@@ -19,9 +19,9 @@
 //! * dropping the future of a call only stops waiting; the operation in
 //!   progress completes on the device thread and its result is dropped.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, oneshot, watch};
@@ -87,13 +87,18 @@ pub struct Handle<D> {
 
 impl<D> Clone for Handle<D> {
     fn clone(&self) -> Self {
-        Handle { inner: Arc::clone(&self.inner) }
+        Handle {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
 impl<D> std::fmt::Debug for Handle<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handle").field("name", &self.inner.name).field("kind", &self.inner.kind).finish()
+        f.debug_struct("Handle")
+            .field("name", &self.inner.name)
+            .field("kind", &self.inner.kind)
+            .finish()
     }
 }
 
@@ -112,14 +117,25 @@ where
     std::thread::Builder::new()
         .name(format!("dev-{name}"))
         .spawn(move || run(open, jobs_rx, events, health_tx))
-        .map_err(|e| DeviceError::new(ErrorKind::Busy, "cannot start device thread").with_source(e))?;
+        .map_err(|e| {
+            DeviceError::new(ErrorKind::Busy, "cannot start device thread").with_source(e)
+        })?;
     Ok(Handle {
-        inner: Arc::new(Inner { name: name.to_string(), kind, jobs: jobs_tx, events: events_tx, health: health_rx }),
+        inner: Arc::new(Inner {
+            name: name.to_string(),
+            kind,
+            jobs: jobs_tx,
+            events: events_tx,
+            health: health_rx,
+        }),
     })
 }
 
 fn gone(kind: ErrorKind) -> bool {
-    matches!(kind, ErrorKind::Disconnected | ErrorKind::NotFound | ErrorKind::PermissionDenied)
+    matches!(
+        kind,
+        ErrorKind::Disconnected | ErrorKind::NotFound | ErrorKind::PermissionDenied
+    )
 }
 
 fn run<D: Device, F: FnMut() -> Result<D, DeviceError>>(
@@ -161,7 +177,8 @@ fn run<D: Device, F: FnMut() -> Result<D, DeviceError>>(
 
         let wait = match &device {
             Some(d) => d.poll_interval(),
-            None => REOPEN_EVERY.saturating_sub(last_open_attempt.map_or(Duration::ZERO, |t| t.elapsed())),
+            None => REOPEN_EVERY
+                .saturating_sub(last_open_attempt.map_or(Duration::ZERO, |t| t.elapsed())),
         };
         let mut lost = false;
         match jobs.recv_timeout(wait.max(Duration::from_millis(10))) {
@@ -176,7 +193,8 @@ fn run<D: Device, F: FnMut() -> Result<D, DeviceError>>(
             }
             Err(RecvTimeoutError::Timeout) => {
                 if let Some(d) = device.as_mut() {
-                    let deadline = Instant::now() + d.poll_interval().max(Duration::from_millis(200));
+                    let deadline =
+                        Instant::now() + d.poll_interval().max(Duration::from_millis(200));
                     match catch_unwind(AssertUnwindSafe(|| d.poll(deadline))) {
                         Ok(evs) => {
                             for ev in evs {
@@ -205,7 +223,10 @@ fn run<D: Device, F: FnMut() -> Result<D, DeviceError>>(
             }
         }
         if lost {
-            let counters = device.as_ref().map(|d| d.health().counters).unwrap_or_default();
+            let counters = device
+                .as_ref()
+                .map(|d| d.health().counters)
+                .unwrap_or_default();
             device = None;
             let mut h = Health::offline(ErrorKind::Disconnected);
             h.counters = counters;
@@ -270,14 +291,19 @@ impl<D: Device> Handle<D> {
             .map_err(|_| DeviceError::disconnected("device thread has stopped"))?;
         match tokio::time::timeout(timeout + GRACE, rx).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(DeviceError::disconnected("device driver failed and is being restarted")),
-            Err(_) => Err(DeviceError::timeout("device did not answer by its deadline")),
+            Ok(Err(_)) => Err(DeviceError::disconnected(
+                "device driver failed and is being restarted",
+            )),
+            Err(_) => Err(DeviceError::timeout(
+                "device did not answer by its deadline",
+            )),
         }
     }
 
     /// Runs the device's self-test.
     pub async fn self_test(&self, timeout: Duration) -> Result<Health, DeviceError> {
-        self.call(timeout, |d, deadline| d.self_test(deadline)).await
+        self.call(timeout, |d, deadline| d.self_test(deadline))
+            .await
     }
 }
 
@@ -292,15 +318,27 @@ pub type CardReaderHandle = Handle<Box<dyn CardReader>>;
 
 impl Handle<Box<dyn IdCardReader>> {
     /// Reads the card in the field (find, select, read).
-    pub async fn read(&self, with_fingerprint: bool, timeout: Duration) -> Result<CardRead, DeviceError> {
-        self.call(timeout, move |d, deadline| d.read(with_fingerprint, deadline)).await
+    pub async fn read(
+        &self,
+        with_fingerprint: bool,
+        timeout: Duration,
+    ) -> Result<CardRead, DeviceError> {
+        self.call(timeout, move |d, deadline| {
+            d.read(with_fingerprint, deadline)
+        })
+        .await
     }
 }
 
 impl Handle<Box<dyn ReceiptPrinter>> {
     /// Prints a receipt.
-    pub async fn print(&self, receipt: Receipt, timeout: Duration) -> Result<PrintOutcome, DeviceError> {
-        self.call(timeout, move |d, deadline| d.print(&receipt, deadline)).await
+    pub async fn print(
+        &self,
+        receipt: Receipt,
+        timeout: Duration,
+    ) -> Result<PrintOutcome, DeviceError> {
+        self.call(timeout, move |d, deadline| d.print(&receipt, deadline))
+            .await
     }
 
     /// Asks the printer's status.
@@ -331,7 +369,11 @@ mod tests {
         fn poll(&mut self, _deadline: Instant) -> Vec<DeviceEvent> {
             self.polls += 1;
             if self.polls == 2 {
-                vec![DeviceEvent::CodeScanned(ScannedCode { data: b"A1".to_vec(), text: Some("A1".into()), symbology: None })]
+                vec![DeviceEvent::CodeScanned(ScannedCode {
+                    data: b"A1".to_vec(),
+                    text: Some("A1".into()),
+                    symbology: None,
+                })]
             } else {
                 Vec::new()
             }
@@ -345,7 +387,10 @@ mod tests {
     }
 
     async fn next_event(rx: &mut broadcast::Receiver<DeviceEvent>) -> DeviceEvent {
-        tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap()
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +399,10 @@ mod tests {
         let o = Arc::clone(&opens);
         let h = spawn("fake", DeviceKind::BarcodeScanner, move || {
             let n = o.fetch_add(1, Ordering::SeqCst) + 1;
-            Ok(Fake { opened: n, polls: 0 })
+            Ok(Fake {
+                opened: n,
+                polls: 0,
+            })
         })
         .unwrap();
         let mut ev = h.events();
@@ -365,11 +413,18 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(h.call(Duration::from_secs(1), |d, _| Ok(d.opened)).await.unwrap(), 1);
+        assert_eq!(
+            h.call(Duration::from_secs(1), |d, _| Ok(d.opened))
+                .await
+                .unwrap(),
+            1
+        );
 
         // The driver reports the device gone: the actor reopens it.
         let err = h
-            .call(Duration::from_secs(1), |_, _| -> Result<(), _> { Err(DeviceError::disconnected("pulled")) })
+            .call(Duration::from_secs(1), |_, _| -> Result<(), _> {
+                Err(DeviceError::disconnected("pulled"))
+            })
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Disconnected);
@@ -378,11 +433,18 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(h.call(Duration::from_secs(1), |d, _| Ok(d.opened)).await.unwrap(), 2);
+        assert_eq!(
+            h.call(Duration::from_secs(1), |d, _| Ok(d.opened))
+                .await
+                .unwrap(),
+            2
+        );
 
         // A panicking driver does not take the actor down.
         let err = h
-            .call(Duration::from_secs(1), |_, _| -> Result<(), DeviceError> { panic!("driver bug") })
+            .call(Duration::from_secs(1), |_, _| -> Result<(), DeviceError> {
+                panic!("driver bug")
+            })
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Disconnected);
@@ -391,13 +453,24 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(h.call(Duration::from_secs(1), |d, _| Ok(d.opened)).await.unwrap(), 3);
+        assert_eq!(
+            h.call(Duration::from_secs(1), |d, _| Ok(d.opened))
+                .await
+                .unwrap(),
+            3
+        );
         assert_eq!(h.health().state, HealthState::Ok);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stuck_driver_times_out_and_a_missing_device_is_offline() {
-        let h = spawn("stuck", DeviceKind::ReceiptPrinter, || Ok(Fake { opened: 1, polls: 0 })).unwrap();
+        let h = spawn("stuck", DeviceKind::ReceiptPrinter, || {
+            Ok(Fake {
+                opened: 1,
+                polls: 0,
+            })
+        })
+        .unwrap();
         let err = h
             .call(Duration::from_millis(50), |_, _| {
                 std::thread::sleep(Duration::from_millis(800));
@@ -407,9 +480,14 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout);
 
-        let missing: Handle<Fake> =
-            spawn("missing", DeviceKind::IdCardReader, || Err(DeviceError::new(ErrorKind::NotFound, "no port"))).unwrap();
-        let err = missing.call(Duration::from_secs(1), |_, _| Ok(())).await.unwrap_err();
+        let missing: Handle<Fake> = spawn("missing", DeviceKind::IdCardReader, || {
+            Err(DeviceError::new(ErrorKind::NotFound, "no port"))
+        })
+        .unwrap();
+        let err = missing
+            .call(Duration::from_secs(1), |_, _| Ok(()))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Disconnected);
         assert_eq!(missing.health().state, HealthState::Offline);
         assert_eq!(missing.health().fault_code.as_deref(), Some("NOT_FOUND"));

@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// Pixel layout of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

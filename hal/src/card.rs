@@ -5,14 +5,18 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// What a card reader read.
 #[derive(Clone, PartialEq, Eq)]
 pub enum CardData {
     /// 社会保障卡: social-security number, name, card number.
-    SocialSecurity { ss_number: String, name: String, card_number: String },
+    SocialSecurity {
+        ss_number: String,
+        name: String,
+        card_number: String,
+    },
     /// Bank card; the PAN is masked at once by the driver (first 6, last 4).
     Bank { pan_masked: String, expiry: String },
 }

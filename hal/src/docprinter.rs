@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// A document to print.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -133,7 +133,12 @@ pub struct DeviceError {
 impl DeviceError {
     /// A new error of `kind` with a detail for logs.
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        DeviceError { kind, detail: detail.into(), device_code: None, source: None }
+        DeviceError {
+            kind,
+            detail: detail.into(),
+            device_code: None,
+            source: None,
+        }
     }
 
     /// Attaches the driver's source error.

@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// Something the person at the sensor can fix; not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,5 +44,9 @@ pub trait FingerprintScanner: Device {
 
     /// Compares the captured finger with card feature data (512 or 1024
     /// bytes from the ID card).
-    fn match_card_features(&mut self, features: &[u8], deadline: Instant) -> Result<MatchResult, DeviceError>;
+    fn match_card_features(
+        &mut self,
+        features: &[u8],
+        deadline: Instant,
+    ) -> Result<MatchResult, DeviceError>;
 }

@@ -5,8 +5,8 @@
 use std::fmt;
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// A calendar date as printed on a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -30,7 +30,8 @@ impl CardDate {
     }
 
     fn is_valid(&self) -> bool {
-        let leap = (self.year % 4 == 0 && self.year % 100 != 0) || self.year % 400 == 0;
+        let leap = (self.year.is_multiple_of(4) && !self.year.is_multiple_of(100))
+            || self.year.is_multiple_of(400);
         let days = match self.month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -114,11 +115,62 @@ impl Sex {
 
 /// The 56 nations of GB 3304 in code order (01..56).
 pub const NATIONS: [&str; 56] = [
-    "汉", "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白",
-    "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西",
-    "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯",
-    "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京",
-    "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+    "汉",
+    "蒙古",
+    "回",
+    "藏",
+    "维吾尔",
+    "苗",
+    "彝",
+    "壮",
+    "布依",
+    "朝鲜",
+    "满",
+    "侗",
+    "瑶",
+    "白",
+    "土家",
+    "哈尼",
+    "哈萨克",
+    "傣",
+    "黎",
+    "傈僳",
+    "佤",
+    "畲",
+    "高山",
+    "拉祜",
+    "水",
+    "东乡",
+    "纳西",
+    "景颇",
+    "柯尔克孜",
+    "土",
+    "达斡尔",
+    "仫佬",
+    "羌",
+    "布朗",
+    "撒拉",
+    "毛南",
+    "仡佬",
+    "锡伯",
+    "阿昌",
+    "普米",
+    "塔吉克",
+    "怒",
+    "乌孜别克",
+    "俄罗斯",
+    "鄂温克",
+    "德昂",
+    "保安",
+    "裕固",
+    "京",
+    "塔塔尔",
+    "独龙",
+    "鄂伦春",
+    "赫哲",
+    "门巴",
+    "珞巴",
+    "基诺",
 ];
 
 /// Nation name for a GB 3304 code ("01" → 汉, "97" → 其他, "98" →
@@ -170,7 +222,9 @@ pub fn id_number_valid(id: &str) -> bool {
     let (Some(first17), Some(last)) = (id.get(..17), id.chars().nth(17)) else {
         return false;
     };
-    let Some(birth) = id.get(6..14) else { return false };
+    let Some(birth) = id.get(6..14) else {
+        return false;
+    };
     id_check_char(first17) == Some(last) && CardDate::parse_compact(birth).is_some()
 }
 
@@ -279,7 +333,12 @@ impl Identity {
         clear(&mut self.address);
         clear(&mut self.id_number);
         clear(&mut self.issuer);
-        for s in [&mut self.name_en, &mut self.nationality, &mut self.pass_number, &mut self.nation] {
+        for s in [
+            &mut self.name_en,
+            &mut self.nationality,
+            &mut self.pass_number,
+            &mut self.nation,
+        ] {
             if let Some(s) = s.as_mut() {
                 clear(s);
             }
@@ -306,7 +365,10 @@ impl fmt::Debug for CardRead {
         f.debug_struct("CardRead")
             .field("identity", &self.identity)
             .field("photo_bytes", &self.photo_wlt.len())
-            .field("fingerprint_bytes", &self.fingerprint.as_ref().map_or(0, Vec::len))
+            .field(
+                "fingerprint_bytes",
+                &self.fingerprint.as_ref().map_or(0, Vec::len),
+            )
             .finish()
     }
 }
@@ -384,7 +446,10 @@ mod tests {
         assert!(id_number_valid("11010519491231002X"));
         assert!(id_number_valid("11010519491231002x"));
         assert!(id_number_valid("440524188001010014"));
-        assert!(!id_number_valid("110101199003071234"), "check char should be 3");
+        assert!(
+            !id_number_valid("110101199003071234"),
+            "check char should be 3"
+        );
         assert!(id_number_valid("110101199003071233"));
         assert!(!id_number_valid("41040319850315001"), "17 chars");
         assert!(!id_number_valid("410403198513150013"), "month 13");
@@ -413,8 +478,14 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(CardDate::parse_compact("20000229").unwrap().to_string(), "2000-02-29");
-        assert!(CardDate::parse_compact("19000229").is_none(), "1900 is no leap year");
+        assert_eq!(
+            CardDate::parse_compact("20000229").unwrap().to_string(),
+            "2000-02-29"
+        );
+        assert!(
+            CardDate::parse_compact("19000229").is_none(),
+            "1900 is no leap year"
+        );
         assert!(CardDate::parse_compact("2024013 ").is_none());
         assert_eq!(Validity::LongTerm.to_string(), "长期");
     }

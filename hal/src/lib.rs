@@ -28,8 +28,8 @@
 //! This crate does no I/O of its own.
 
 pub mod actor;
-pub mod card;
 pub mod camera;
+pub mod card;
 pub mod docprinter;
 pub mod error;
 pub mod fingerprint;

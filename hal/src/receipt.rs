@@ -2,8 +2,8 @@
 
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// Paper roll width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +49,18 @@ pub struct TextSize {
 }
 
 impl TextSize {
-    pub const NORMAL: TextSize = TextSize { width: 1, height: 1 };
-    pub const DOUBLE: TextSize = TextSize { width: 2, height: 2 };
-    pub const TALL: TextSize = TextSize { width: 1, height: 2 };
+    pub const NORMAL: TextSize = TextSize {
+        width: 1,
+        height: 1,
+    };
+    pub const DOUBLE: TextSize = TextSize {
+        width: 2,
+        height: 2,
+    };
+    pub const TALL: TextSize = TextSize {
+        width: 1,
+        height: 2,
+    };
 }
 
 impl Default for TextSize {
@@ -99,13 +108,27 @@ pub enum Block {
     /// Blank lines.
     Feed(u8),
     /// A QR code, centred.
-    Qr { data: String, module_size: u8, level: QrLevel },
+    Qr {
+        data: String,
+        module_size: u8,
+        level: QrLevel,
+    },
     /// A 1D barcode, centred, with its text below.
-    Barcode { kind: BarcodeKind, data: String, height: u8 },
+    Barcode {
+        kind: BarcodeKind,
+        data: String,
+        height: u8,
+    },
     /// A 1-bit raster (logo), `width` dots across, rows packed MSB first.
-    Raster { width: u32, height: u32, bits: Vec<u8> },
+    Raster {
+        width: u32,
+        height: u32,
+        bits: Vec<u8>,
+    },
     /// Feed to the cutter and cut.
-    Cut { partial: bool },
+    Cut {
+        partial: bool,
+    },
 }
 
 /// A receipt: what the kiosk wants on paper.
@@ -118,18 +141,36 @@ pub struct Receipt {
 impl Receipt {
     /// An empty 80 mm receipt.
     pub fn new(width: PaperWidth) -> Self {
-        Receipt { width, blocks: Vec::new() }
+        Receipt {
+            width,
+            blocks: Vec::new(),
+        }
     }
 
     /// Adds a left-aligned normal line.
     pub fn line(mut self, text: impl Into<String>) -> Self {
-        self.blocks.push(Block::Text(TextLine { text: text.into(), ..TextLine::default() }));
+        self.blocks.push(Block::Text(TextLine {
+            text: text.into(),
+            ..TextLine::default()
+        }));
         self
     }
 
     /// Adds a styled line.
-    pub fn styled(mut self, text: impl Into<String>, align: Align, size: TextSize, bold: bool) -> Self {
-        self.blocks.push(Block::Text(TextLine { text: text.into(), align, size, bold, underline: false }));
+    pub fn styled(
+        mut self,
+        text: impl Into<String>,
+        align: Align,
+        size: TextSize,
+        bold: bool,
+    ) -> Self {
+        self.blocks.push(Block::Text(TextLine {
+            text: text.into(),
+            align,
+            size,
+            bold,
+            underline: false,
+        }));
         self
     }
 
@@ -152,7 +193,11 @@ impl Receipt {
 
     /// Adds a QR code.
     pub fn qr(mut self, data: impl Into<String>) -> Self {
-        self.blocks.push(Block::Qr { data: data.into(), module_size: 6, level: QrLevel::M });
+        self.blocks.push(Block::Qr {
+            data: data.into(),
+            module_size: 6,
+            level: QrLevel::M,
+        });
         self
     }
 

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use crate::error::DeviceError;
 use crate::Device;
+use crate::error::DeviceError;
 
 /// Symbology, when the scanner tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

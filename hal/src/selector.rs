@@ -17,10 +17,23 @@ use crate::error::{DeviceError, ErrorKind};
 /// A parsed selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
-    Serial { path: String, options: BTreeMap<String, String> },
-    Tcp { host: String, port: u16, options: BTreeMap<String, String> },
-    Usb { vendor: u16, product: u16, serial: Option<String> },
-    Ipp { uri: String },
+    Serial {
+        path: String,
+        options: BTreeMap<String, String>,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+        options: BTreeMap<String, String>,
+    },
+    Usb {
+        vendor: u16,
+        product: u16,
+        serial: Option<String>,
+    },
+    Ipp {
+        uri: String,
+    },
     None,
 }
 
@@ -40,7 +53,10 @@ impl Selector {
         match self.option(key) {
             None => Ok(default),
             Some(v) => v.parse().map_err(|_| {
-                DeviceError::new(ErrorKind::Config, format!("option {key}={v} is not a number"))
+                DeviceError::new(
+                    ErrorKind::Config,
+                    format!("option {key}={v} is not a number"),
+                )
             }),
         }
     }
@@ -49,9 +65,9 @@ impl Selector {
 fn parse_options(s: &str) -> Result<BTreeMap<String, String>, DeviceError> {
     let mut map = BTreeMap::new();
     for pair in s.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| DeviceError::new(ErrorKind::Config, format!("option {pair:?} lacks '='")))?;
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            DeviceError::new(ErrorKind::Config, format!("option {pair:?} lacks '='"))
+        })?;
         map.insert(k.to_string(), v.to_string());
     }
     Ok(map)
@@ -80,39 +96,62 @@ impl FromStr for Selector {
         if s.starts_with("ipp://") || s.starts_with("ipps://") {
             return Ok(Selector::Ipp { uri: s.to_string() });
         }
-        let (scheme, rest) = s
-            .split_once(':')
-            .ok_or_else(|| DeviceError::new(ErrorKind::Config, format!("selector {s:?} lacks a scheme")))?;
+        let (scheme, rest) = s.split_once(':').ok_or_else(|| {
+            DeviceError::new(ErrorKind::Config, format!("selector {s:?} lacks a scheme"))
+        })?;
         match scheme {
             "serial" => {
                 let (path, options) = split_query(rest)?;
                 if path.is_empty() {
-                    return Err(DeviceError::new(ErrorKind::Config, "serial selector without a path"));
+                    return Err(DeviceError::new(
+                        ErrorKind::Config,
+                        "serial selector without a path",
+                    ));
                 }
-                Ok(Selector::Serial { path: path.to_string(), options })
+                Ok(Selector::Serial {
+                    path: path.to_string(),
+                    options,
+                })
             }
             "tcp" => {
                 let (addr, options) = split_query(rest)?;
                 let (host, port) = addr.rsplit_once(':').ok_or_else(|| {
-                    DeviceError::new(ErrorKind::Config, format!("tcp selector {addr:?} lacks a port"))
+                    DeviceError::new(
+                        ErrorKind::Config,
+                        format!("tcp selector {addr:?} lacks a port"),
+                    )
                 })?;
-                let port = port
-                    .parse()
-                    .map_err(|_| DeviceError::new(ErrorKind::Config, format!("bad port {port:?}")))?;
+                let port = port.parse().map_err(|_| {
+                    DeviceError::new(ErrorKind::Config, format!("bad port {port:?}"))
+                })?;
                 let host = host.trim_start_matches('[').trim_end_matches(']');
                 if host.is_empty() {
-                    return Err(DeviceError::new(ErrorKind::Config, "tcp selector without a host"));
+                    return Err(DeviceError::new(
+                        ErrorKind::Config,
+                        "tcp selector without a host",
+                    ));
                 }
-                Ok(Selector::Tcp { host: host.to_string(), port, options })
+                Ok(Selector::Tcp {
+                    host: host.to_string(),
+                    port,
+                    options,
+                })
             }
             "usb" => {
                 let mut parts = rest.splitn(3, ':');
                 let vendor = hex16(parts.next().unwrap_or_default())?;
                 let product = hex16(parts.next().unwrap_or_default())?;
                 let serial = parts.next().map(str::to_string);
-                Ok(Selector::Usb { vendor, product, serial })
+                Ok(Selector::Usb {
+                    vendor,
+                    product,
+                    serial,
+                })
             }
-            other => Err(DeviceError::new(ErrorKind::Config, format!("unknown selector scheme {other:?}"))),
+            other => Err(DeviceError::new(
+                ErrorKind::Config,
+                format!("unknown selector scheme {other:?}"),
+            )),
         }
     }
 }
@@ -129,9 +168,21 @@ impl fmt::Display for Selector {
         };
         match self {
             Selector::Serial { path, options } => write!(f, "serial:{path}{}", opts(options)),
-            Selector::Tcp { host, port, options } => write!(f, "tcp:{host}:{port}{}", opts(options)),
-            Selector::Usb { vendor, product, serial: Some(s) } => write!(f, "usb:{vendor:04x}:{product:04x}:{s}"),
-            Selector::Usb { vendor, product, serial: None } => write!(f, "usb:{vendor:04x}:{product:04x}"),
+            Selector::Tcp {
+                host,
+                port,
+                options,
+            } => write!(f, "tcp:{host}:{port}{}", opts(options)),
+            Selector::Usb {
+                vendor,
+                product,
+                serial: Some(s),
+            } => write!(f, "usb:{vendor:04x}:{product:04x}:{s}"),
+            Selector::Usb {
+                vendor,
+                product,
+                serial: None,
+            } => write!(f, "usb:{vendor:04x}:{product:04x}"),
             Selector::Ipp { uri } => f.write_str(uri),
             Selector::None => f.write_str("none"),
         }
@@ -146,29 +197,76 @@ mod tests {
     fn check(s: &str, expect: Selector) {
         let got: Selector = s.parse().unwrap();
         assert_eq!(got, expect, "{s}");
-        assert_eq!(got.to_string().parse::<Selector>().unwrap(), expect, "round trip of {s}");
+        assert_eq!(
+            got.to_string().parse::<Selector>().unwrap(),
+            expect,
+            "round trip of {s}"
+        );
     }
 
     #[test]
     fn parses_every_form() {
         let mut o = BTreeMap::new();
         o.insert("baud".to_string(), "115200".to_string());
-        check("serial:/dev/pts/5?baud=115200", Selector::Serial { path: "/dev/pts/5".into(), options: o });
-        check("tcp:127.0.0.1:9100", Selector::Tcp { host: "127.0.0.1".into(), port: 9100, options: BTreeMap::new() });
-        check("usb:0483:5740", Selector::Usb { vendor: 0x0483, product: 0x5740, serial: None });
-        check("usb:0483:5740:A1", Selector::Usb { vendor: 0x0483, product: 0x5740, serial: Some("A1".into()) });
-        check("ipp://localhost:631/printers/KioskPDF", Selector::Ipp { uri: "ipp://localhost:631/printers/KioskPDF".into() });
+        check(
+            "serial:/dev/pts/5?baud=115200",
+            Selector::Serial {
+                path: "/dev/pts/5".into(),
+                options: o,
+            },
+        );
+        check(
+            "tcp:127.0.0.1:9100",
+            Selector::Tcp {
+                host: "127.0.0.1".into(),
+                port: 9100,
+                options: BTreeMap::new(),
+            },
+        );
+        check(
+            "usb:0483:5740",
+            Selector::Usb {
+                vendor: 0x0483,
+                product: 0x5740,
+                serial: None,
+            },
+        );
+        check(
+            "usb:0483:5740:A1",
+            Selector::Usb {
+                vendor: 0x0483,
+                product: 0x5740,
+                serial: Some("A1".into()),
+            },
+        );
+        check(
+            "ipp://localhost:631/printers/KioskPDF",
+            Selector::Ipp {
+                uri: "ipp://localhost:631/printers/KioskPDF".into(),
+            },
+        );
         check("none", Selector::None);
     }
 
     #[test]
     fn rejects_bad_selectors_with_config_errors() {
-        for bad in ["", "serial:", "tcp:localhost", "tcp::9100", "usb:zz:1", "ftp:x", "serial:/dev/x?baud"] {
+        for bad in [
+            "",
+            "serial:",
+            "tcp:localhost",
+            "tcp::9100",
+            "usb:zz:1",
+            "ftp:x",
+            "serial:/dev/x?baud",
+        ] {
             let err = bad.parse::<Selector>().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
         }
         let s: Selector = "serial:/dev/x?baud=fast".parse().unwrap();
-        assert_eq!(s.option_u32("baud", 115200).unwrap_err().kind(), ErrorKind::Config);
+        assert_eq!(
+            s.option_u32("baud", 115200).unwrap_err().kind(),
+            ErrorKind::Config
+        );
         let s: Selector = "serial:/dev/x".parse().unwrap();
         assert_eq!(s.option_u32("baud", 115200).unwrap(), 115200);
     }

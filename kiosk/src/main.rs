@@ -113,11 +113,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     let devices = open_devices(&config)?;
 
-    if cli.headless || !has_display() {
+    // Held for the life of the process: dropping it would stop the view.
+    let _remote_view = if cli.headless || !has_display() {
         let addr = resolve_port(cli.remote_view.unwrap_or(DEFAULT_REMOTE_VIEW))?;
-        kiosk::headless::install(addr, config.remote_view_token.clone())?;
-        println!("kiosk remote view at http://{addr}/");
-    }
+        let view = kiosk::headless::install(addr, config.remote_view_token.clone())?;
+        println!("kiosk remote view at http://{}/", view.local_addr());
+        Some(view)
+    } else {
+        None
+    };
 
     // SIGTERM and Ctrl-C end the event loop; the app then wipes and exits.
     rt.spawn(async {

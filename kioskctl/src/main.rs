@@ -17,7 +17,11 @@ mod idcard;
 mod printer;
 
 #[derive(Parser)]
-#[command(name = "kioskctl", version, about = "自助终端设备诊断 / kiosk device diagnostics")]
+#[command(
+    name = "kioskctl",
+    version,
+    about = "自助终端设备诊断 / kiosk device diagnostics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,8 +76,19 @@ enum PrinterAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Idcard { action: IdcardAction::Read { port, baud, timeout_ms } } => idcard::read(&port, baud, timeout_ms),
-        Command::Printer { action: PrinterAction::Status { addr, timeout_ms } } => printer::status(&addr, timeout_ms),
-        Command::Printer { action: PrinterAction::Test { addr, timeout_ms } } => printer::test(&addr, timeout_ms),
+        Command::Idcard {
+            action:
+                IdcardAction::Read {
+                    port,
+                    baud,
+                    timeout_ms,
+                },
+        } => idcard::read(&port, baud, timeout_ms),
+        Command::Printer {
+            action: PrinterAction::Status { addr, timeout_ms },
+        } => printer::status(&addr, timeout_ms),
+        Command::Printer {
+            action: PrinterAction::Test { addr, timeout_ms },
+        } => printer::test(&addr, timeout_ms),
     }
 }

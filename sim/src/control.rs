@@ -22,15 +22,15 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::farm::{Farm, SimDevice};
-use crate::idcard::{demo_people, IdFault, SimCard};
+use crate::idcard::{IdFault, SimCard, demo_people};
 use crate::printer::SimPaper;
 
 type Shared = Arc<Farm>;
@@ -41,7 +41,10 @@ pub fn router(farm: Arc<Farm>) -> Router {
         .route("/", get(page))
         .route("/api/devices", get(devices))
         .route("/api/people", get(people))
-        .route("/api/devices/{name}/card", post(lay_card).delete(remove_card))
+        .route(
+            "/api/devices/{name}/card",
+            post(lay_card).delete(remove_card),
+        )
         .route("/api/devices/{name}/pull", post(pull))
         .route("/api/devices/{name}/fault", post(fault))
         .route("/api/devices/{name}/paper", post(paper))
@@ -64,20 +67,27 @@ impl IntoResponse for ApiError {
 type ApiResult = Result<Json<Value>, ApiError>;
 
 fn device<'a>(farm: &'a Farm, name: &str) -> Result<&'a SimDevice, ApiError> {
-    farm.get(name).ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no device named {name:?}")))
+    farm.get(name)
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no device named {name:?}")))
 }
 
 fn idcard<'a>(farm: &'a Farm, name: &str) -> Result<&'a crate::idcard::IdCardSim, ApiError> {
     match device(farm, name)? {
         SimDevice::IdCard(s) => Ok(s),
-        _ => Err(ApiError(StatusCode::CONFLICT, format!("{name} is not an ID card reader"))),
+        _ => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not an ID card reader"),
+        )),
     }
 }
 
 fn printer<'a>(farm: &'a Farm, name: &str) -> Result<&'a crate::printer::PrinterSim, ApiError> {
     match device(farm, name)? {
         SimDevice::ReceiptPrinter(s) => Ok(s),
-        _ => Err(ApiError(StatusCode::CONFLICT, format!("{name} is not a printer"))),
+        _ => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a printer"),
+        )),
     }
 }
 
@@ -136,7 +146,11 @@ struct LayCard {
     card: Option<SimCard>,
 }
 
-async fn lay_card(State(farm): State<Shared>, Path(name): Path<String>, body: axum::body::Bytes) -> ApiResult {
+async fn lay_card(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
     let sim = idcard(&farm, &name)?;
     let req: LayCard = parse(&body)?;
     let card = match (req.person, req.card) {
@@ -167,7 +181,11 @@ struct FaultReq {
     fault: IdFault,
 }
 
-async fn fault(State(farm): State<Shared>, Path(name): Path<String>, body: axum::body::Bytes) -> ApiResult {
+async fn fault(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
     let sim = idcard(&farm, &name)?;
     let req: FaultReq = parse(&body)?;
     sim.inject(req.fault);
@@ -180,7 +198,11 @@ struct PaperReq {
     paper: SimPaper,
 }
 
-async fn paper(State(farm): State<Shared>, Path(name): Path<String>, body: axum::body::Bytes) -> ApiResult {
+async fn paper(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
     let sim = printer(&farm, &name)?;
     let req: PaperReq = parse(&body)?;
     sim.set_paper(req.paper);
@@ -193,7 +215,11 @@ struct CoverReq {
     open: bool,
 }
 
-async fn cover(State(farm): State<Shared>, Path(name): Path<String>, body: axum::body::Bytes) -> ApiResult {
+async fn cover(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
     let sim = printer(&farm, &name)?;
     let req: CoverReq = parse(&body)?;
     sim.set_cover_open(req.open);
@@ -242,14 +268,19 @@ async fn clear_jobs(State(farm): State<Shared>) -> Json<Value> {
     Json(json!({ "cleared": true }))
 }
 
-async fn job_png(State(farm): State<Shared>, Path((dev, id)): Path<(String, u64)>) -> Result<Response, ApiError> {
+async fn job_png(
+    State(farm): State<Shared>,
+    Path((dev, id)): Path<(String, u64)>,
+) -> Result<Response, ApiError> {
     let p = printer(&farm, &dev)?;
     let job = p
         .jobs()
         .into_iter()
         .find(|j| j.id == id)
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no job {id} on {dev}")))?;
-    let path = job.png.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "job has no rendering".into()))?;
+    let path = job
+        .png
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "job has no rendering".into()))?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("rendering unavailable: {e}")))?;
@@ -262,7 +293,12 @@ async fn page() -> Html<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
     use axum::body::Body;
     use axum::http::Request;
@@ -271,7 +307,8 @@ mod tests {
     use crate::farm::FarmConfig;
 
     fn farm() -> (Arc<Farm>, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("sim-ctl-{}-{}", std::process::id(), rand_suffix()));
+        let dir =
+            std::env::temp_dir().join(format!("sim-ctl-{}-{}", std::process::id(), rand_suffix()));
         let mut cfg = FarmConfig::demo();
         for d in &mut cfg.devices {
             if d.address.is_some() {
@@ -282,7 +319,10 @@ mod tests {
     }
 
     fn rand_suffix() -> u128 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
     }
 
     async fn call(app: &Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
@@ -294,8 +334,13 @@ mod tests {
             .unwrap();
         let resp = app.clone().oneshot(req).await.unwrap();
         let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     #[tokio::test]
@@ -307,26 +352,53 @@ mod tests {
         assert_eq!(s, StatusCode::OK);
         assert_eq!(v.as_array().unwrap().len(), 2);
 
-        let (s, v) = call(&app, "POST", "/api/devices/idcard/card", r#"{"person":"zhangwei"}"#).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/idcard/card",
+            r#"{"person":"zhangwei"}"#,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["card_present"], true);
-        assert_eq!(v["card"], "410403********0013", "the control API shows masked numbers only");
+        assert_eq!(
+            v["card"], "410403********0013",
+            "the control API shows masked numbers only"
+        );
 
         let (s, v) = call(&app, "DELETE", "/api/devices/idcard/card", "").await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(v["card_present"], false);
 
-        let (s, v) = call(&app, "POST", "/api/devices/receipt_printer/paper", r#"{"paper":"out"}"#).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/receipt_printer/paper",
+            r#"{"paper":"out"}"#,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(v["paper"], "out");
 
         // Hostile and mistaken requests.
-        let (s, v) = call(&app, "POST", "/api/devices/idcard/card", r#"{"person":"nobody"}"#).await;
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/idcard/card",
+            r#"{"person":"nobody"}"#,
+        )
+        .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         assert!(v["error"].as_str().unwrap().contains("nobody"));
         let (s, _) = call(&app, "POST", "/api/devices/idcard/card", "{not json").await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
-        let (s, _) = call(&app, "POST", "/api/devices/idcard/paper", r#"{"paper":"out"}"#).await;
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/idcard/paper",
+            r#"{"paper":"out"}"#,
+        )
+        .await;
         assert_eq!(s, StatusCode::CONFLICT);
         let (s, _) = call(&app, "POST", "/api/devices/ghost/unplug", "").await;
         assert_eq!(s, StatusCode::NOT_FOUND);

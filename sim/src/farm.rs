@@ -3,10 +3,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::idcard::{demo_person, IdCardSim};
+use crate::idcard::{IdCardSim, demo_person};
 use crate::printer::PrinterSim;
 
 /// The farm's configuration file (TOML).
@@ -68,7 +68,12 @@ impl FarmConfig {
         FarmConfig {
             control: default_control(),
             devices: vec![
-                DeviceConfig { name: "idcard".into(), kind: DeviceKindConfig::Idcard, address: None, card: None },
+                DeviceConfig {
+                    name: "idcard".into(),
+                    kind: DeviceKindConfig::Idcard,
+                    address: None,
+                    card: None,
+                },
                 DeviceConfig {
                     name: "receipt_printer".into(),
                     kind: DeviceKindConfig::ReceiptPrinter,
@@ -81,8 +86,10 @@ impl FarmConfig {
 
     /// Reads a TOML configuration file.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let cfg: FarmConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let cfg: FarmConfig =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         let mut names: Vec<&str> = cfg.devices.iter().map(|d| d.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
@@ -156,15 +163,19 @@ impl Farm {
         for d in &config.devices {
             let dev = match d.kind {
                 DeviceKindConfig::Idcard => {
-                    let sim = IdCardSim::start(dir, &d.name).with_context(|| format!("starting {}", d.name))?;
+                    let sim = IdCardSim::start(dir, &d.name)
+                        .with_context(|| format!("starting {}", d.name))?;
                     if let Some(key) = &d.card {
-                        let card = demo_person(key).with_context(|| format!("unknown demo person {key:?}"))?;
+                        let card = demo_person(key)
+                            .with_context(|| format!("unknown demo person {key:?}"))?;
                         sim.lay_card(card);
                     }
                     SimDevice::IdCard(sim)
                 }
                 DeviceKindConfig::ReceiptPrinter => {
-                    let addr = d.address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9100)));
+                    let addr = d
+                        .address
+                        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9100)));
                     let jobs = dir.join("jobs").join(&d.name);
                     std::fs::create_dir_all(&jobs)?;
                     let sim = PrinterSim::start(addr, &jobs)
@@ -174,7 +185,10 @@ impl Farm {
             };
             devices.push((d.name.clone(), dev));
         }
-        Ok(Farm { devices, dir: dir.to_path_buf() })
+        Ok(Farm {
+            devices,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// One JSON object per device: `{"device", "kind", "address", "selector"}`.

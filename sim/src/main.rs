@@ -21,9 +21,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use sim::farm::{Farm, FarmConfig};
 
@@ -114,7 +114,11 @@ enum Ctl {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { config, dir, control } => run(config, dir, control),
+        Command::Run {
+            config,
+            dir,
+            control,
+        } => run(config, dir, control),
         Command::Ctl { control, action } => ctl(&control, action),
     };
     match result {
@@ -126,9 +130,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(config: Option<PathBuf>, dir: Option<PathBuf>, control: Option<SocketAddr>) -> anyhow::Result<()> {
+fn run(
+    config: Option<PathBuf>,
+    dir: Option<PathBuf>,
+    control: Option<SocketAddr>,
+) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let mut cfg = match config {
@@ -138,9 +148,13 @@ fn run(config: Option<PathBuf>, dir: Option<PathBuf>, control: Option<SocketAddr
     if let Some(c) = control {
         cfg.control = c;
     }
-    let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("kiosk-sim-{}", std::process::id())));
+    let dir = dir
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("kiosk-sim-{}", std::process::id())));
     let farm = Arc::new(Farm::start(&cfg, &dir)?);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(cfg.control)
             .await
@@ -182,27 +196,43 @@ async fn shutdown_signal() {
 fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
     let (method, path, body): (&str, String, Option<Value>) = match &action {
         Ctl::Devices => ("GET", "/api/devices".into(), None),
-        Ctl::LayCard { device, person, json: card } => {
+        Ctl::LayCard {
+            device,
+            person,
+            json: card,
+        } => {
             let body = match (person, card) {
                 (Some(p), None) => json!({ "person": p }),
-                (None, Some(j)) => json!({ "card": serde_json::from_str::<Value>(j).context("--json is not JSON")? }),
+                (None, Some(j)) => {
+                    json!({ "card": serde_json::from_str::<Value>(j).context("--json is not JSON")? })
+                }
                 _ => bail!("give --person KEY or --json CARD"),
             };
             ("POST", format!("/api/devices/{device}/card"), Some(body))
         }
         Ctl::RemoveCard { device } => ("DELETE", format!("/api/devices/{device}/card"), None),
         Ctl::PullCard { device } => ("POST", format!("/api/devices/{device}/pull"), None),
-        Ctl::Fault { kind, device } => ("POST", format!("/api/devices/{device}/fault"), Some(json!({ "fault": kind }))),
-        Ctl::Paper { level, device } => {
-            ("POST", format!("/api/devices/{device}/paper"), Some(json!({ "paper": level.replace('-', "_") })))
-        }
+        Ctl::Fault { kind, device } => (
+            "POST",
+            format!("/api/devices/{device}/fault"),
+            Some(json!({ "fault": kind })),
+        ),
+        Ctl::Paper { level, device } => (
+            "POST",
+            format!("/api/devices/{device}/paper"),
+            Some(json!({ "paper": level.replace('-', "_") })),
+        ),
         Ctl::Cover { state, device } => {
             let open = match state.as_str() {
                 "open" => true,
                 "closed" | "close" => false,
                 other => bail!("cover state must be open or closed, not {other:?}"),
             };
-            ("POST", format!("/api/devices/{device}/cover"), Some(json!({ "open": open })))
+            (
+                "POST",
+                format!("/api/devices/{device}/cover"),
+                Some(json!({ "open": open })),
+            )
         }
         Ctl::Unplug { device } => ("POST", format!("/api/devices/{device}/unplug"), None),
         Ctl::Replug { device } => ("POST", format!("/api/devices/{device}/replug"), None),
@@ -210,7 +240,10 @@ fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
     };
     let (status, reply) = http(base, method, &path, body.as_ref())?;
     if !(200..300).contains(&status) {
-        let msg = reply.get("error").and_then(Value::as_str).unwrap_or("request failed");
+        let msg = reply
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("request failed");
         bail!("{status}: {msg}");
     }
     match action {
@@ -221,7 +254,11 @@ fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
         }
         Ctl::Jobs { json: false } => {
             for job in reply.as_array().into_iter().flatten() {
-                println!("── #{} {} ──", job["id"], job["device"].as_str().unwrap_or(""));
+                println!(
+                    "── #{} {} ──",
+                    job["id"],
+                    job["device"].as_str().unwrap_or("")
+                );
                 println!("{}", job["text"].as_str().unwrap_or(""));
             }
         }
@@ -231,7 +268,12 @@ fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
 }
 
 /// A small HTTP/1.1 client for the loopback control API.
-fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> anyhow::Result<(u16, Value)> {
     let hostport = base
         .strip_prefix("http://")
         .context("the control URL must start with http://")?
@@ -253,13 +295,22 @@ fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::R
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP reply")?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("malformed HTTP reply")?;
     let status: u16 = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .context("malformed HTTP status line")?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     Ok((status, value))
 }
@@ -267,7 +318,9 @@ fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> anyhow::R
 fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 {
             break;
         }

@@ -12,9 +12,16 @@
 //!
 //! Run: `cargo bench -p workspace-tests --bench idcard_latency`
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
 use std::time::{Duration, Instant};
 
-use hal::actor::{spawn, IdCardHandle};
+use hal::actor::{IdCardHandle, spawn};
 use hal::{DeviceEvent, DeviceKind, Selector};
 
 const ROUNDS: usize = 20;
@@ -25,8 +32,12 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let sim = sim::idcard::IdCardSim::start(&dir, "idcard")?;
     let selector: Selector = format!("serial:{}?baud={BAUD}", sim.path().display()).parse()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    let card = sim::idcard::demo_person("zhangwei").ok_or_else(|| anyhow::anyhow!("demo person missing"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let card = sim::idcard::demo_person("zhangwei")
+        .ok_or_else(|| anyhow::anyhow!("demo person missing"))?;
 
     let (mut total, mut reads) = (Vec::new(), Vec::new());
     rt.block_on(async {
@@ -71,9 +82,15 @@ fn main() -> anyhow::Result<()> {
     };
     let (r50, r90, rmax) = stats(&mut reads);
     let (t50, t90, tmax) = stats(&mut total);
-    println!("ID card latency, {ROUNDS} rounds, simulated reader on a pseudo-terminal, driver in the hal actor");
+    println!(
+        "ID card latency, {ROUNDS} rounds, simulated reader on a pseudo-terminal, driver in the hal actor"
+    );
     println!("  read (find+select+read+decode): p50 {r50:.2?}  p90 {r90:.2?}  max {rmax:.2?}");
-    println!("  card laid → identity in hand:   p50 {t50:.2?}  p90 {t90:.2?}  max {tmax:.2?}  (includes the 300 ms find poll)");
-    println!("  comparison: the same {bytes} bytes at {BAUD} baud 8N1 take {wire:.2?} on a real serial line");
+    println!(
+        "  card laid → identity in hand:   p50 {t50:.2?}  p90 {t90:.2?}  max {tmax:.2?}  (includes the 300 ms find poll)"
+    );
+    println!(
+        "  comparison: the same {bytes} bytes at {BAUD} baud 8N1 take {wire:.2?} on a real serial line"
+    );
     Ok(())
 }

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
 }
 
 /// A built binary of the workspace (`cargo xtask test` builds them all
@@ -22,7 +25,10 @@ pub fn binary(name: &str) -> Result<PathBuf, String> {
     if path.exists() {
         Ok(path)
     } else {
-        Err(format!("{} is not built; run `cargo xtask test` (it builds every binary first)", path.display()))
+        Err(format!(
+            "{} is not built; run `cargo xtask test` (it builds every binary first)",
+            path.display()
+        ))
     }
 }
 
@@ -49,11 +55,20 @@ impl Proc {
                 let _ = tx.send(line);
             }
         });
-        Ok(Proc { name: name.to_string(), child, lines: rx, seen: Vec::new() })
+        Ok(Proc {
+            name: name.to_string(),
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        })
     }
 
     /// Waits until `pick` accepts a stdout line, with a deadline.
-    pub fn wait_for<T>(&mut self, timeout: Duration, mut pick: impl FnMut(&str) -> Option<T>) -> Result<T, String> {
+    pub fn wait_for<T>(
+        &mut self,
+        timeout: Duration,
+        mut pick: impl FnMut(&str) -> Option<T>,
+    ) -> Result<T, String> {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -65,7 +80,10 @@ impl Proc {
                     }
                 }
                 Err(_) => {
-                    return Err(format!("{}: no expected line within {timeout:?}; saw {:?}", self.name, self.seen));
+                    return Err(format!(
+                        "{}: no expected line within {timeout:?}; saw {:?}",
+                        self.name, self.seen
+                    ));
                 }
             }
         }
@@ -79,7 +97,9 @@ impl Proc {
     /// Sends SIGTERM and waits up to `timeout` for the exit; returns
     /// whether it exited by itself.
     pub fn terminate(&mut self, timeout: Duration) -> bool {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {

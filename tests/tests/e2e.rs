@@ -3,24 +3,29 @@
 //! 9100-style printing), driven the way a person would: by touching the
 //! kiosk's screen (through its remote view) and laying a card on the
 //! simulated reader.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use workspace_tests::{binary, Proc};
+use serde_json::{Value, json};
+use workspace_tests::{Proc, binary};
 
 /// Where the 我要查 tile and the 打印回执 button sit on the 1920x1080
 /// screen (see target/screens/home.png and query-2-results.png).
 const TILE_QUERY: (f64, f64) = (QUERY_X, QUERY_Y);
 const BUTTON_PRINT: (f64, f64) = (PRINT_X, PRINT_Y);
-const QUERY_X: f64 = 0.0;
-const QUERY_Y: f64 = 0.0;
-const PRINT_X: f64 = 0.0;
-const PRINT_Y: f64 = 0.0;
+const QUERY_X: f64 = 732.0;
+const QUERY_Y: f64 = 428.0;
+const PRINT_X: f64 = 1665.0;
+const PRINT_Y: f64 = 1009.0;
 
 fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
     let hostport = base.trim_start_matches("http://").trim_end_matches('/');
@@ -37,8 +42,15 @@ fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Str
     let _ = s.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut out = String::new();
         let mut rest = body;
         while let Some((size, tail)) = rest.split_once("\r\n") {
@@ -69,14 +81,23 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 fn touch(view: &str, (x, y): (f64, f64)) {
     for kind in ["down", "up"] {
-        let (s, _) = http(view, "POST", "/input", Some(&json!({ "type": kind, "x": x, "y": y })));
+        let (s, _) = http(
+            view,
+            "POST",
+            "/input",
+            Some(&json!({ "type": kind, "x": x, "y": y })),
+        );
         assert!(s < 300, "remote view refused the touch");
     }
 }
 
 #[test]
 fn card_to_receipt_across_backend_simulator_and_kiosk() {
-    let dir = std::env::temp_dir().join(format!("e2e-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos()));
+    let dir = std::env::temp_dir().join(format!(
+        "e2e-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
 
     // Backend with a fresh, seeded database.
@@ -88,7 +109,10 @@ fn card_to_receipt_across_backend_simulator_and_kiosk() {
     )
     .unwrap();
     let backend_url = backend
-        .wait_for(Duration::from_secs(30), |l| l.split_once("listening on ").map(|(_, u)| u.trim().to_string()))
+        .wait_for(Duration::from_secs(30), |l| {
+            l.split_once("listening on ")
+                .map(|(_, u)| u.trim().to_string())
+        })
         .unwrap();
 
     // Simulated devices on free ports.
@@ -100,7 +124,11 @@ fn card_to_receipt_across_backend_simulator_and_kiosk() {
     .unwrap();
     let mut sim = Proc::start(
         "sim",
-        Command::new(binary("sim").unwrap()).args(["run", "--config"]).arg(&farm).arg("--dir").arg(dir.join("sim")),
+        Command::new(binary("sim").unwrap())
+            .args(["run", "--config"])
+            .arg(&farm)
+            .arg("--dir")
+            .arg(dir.join("sim")),
     )
     .unwrap();
     let mut devices = String::new();
@@ -141,17 +169,29 @@ fn card_to_receipt_across_backend_simulator_and_kiosk() {
             l.contains("kiosk ready").then_some(())
         })
         .unwrap();
-    assert!(!view.is_empty(), "the kiosk printed its remote view address");
+    assert!(
+        !view.is_empty(),
+        "the kiosk printed its remote view address"
+    );
 
     // The kiosk enrolled and reported its devices as healthy.
-    wait_until("the kiosk's heartbeat with healthy devices", Duration::from_secs(40), || {
-        let (_, page) = http(&backend_url, "GET", "/clerk/kiosks", None);
-        page.contains("身份证阅读器") && page.contains("凭条打印机") && !page.contains("离线")
-    });
+    wait_until(
+        "the kiosk's heartbeat with healthy devices",
+        Duration::from_secs(40),
+        || {
+            let (_, page) = http(&backend_url, "GET", "/clerk/kiosks", None);
+            page.contains("身份证阅读器") && page.contains("凭条打印机") && !page.contains("离线")
+        },
+    );
 
     // 我要查 → lay Zhang Wei's card → his cases → 打印回执.
     touch(&view, TILE_QUERY);
-    let (s, _) = http(&control, "POST", "/api/devices/idcard/card", Some(&json!({ "person": "zhangwei" })));
+    let (s, _) = http(
+        &control,
+        "POST",
+        "/api/devices/idcard/card",
+        Some(&json!({ "person": "zhangwei" })),
+    );
     assert_eq!(s, 200);
     std::thread::sleep(Duration::from_millis(10));
     let mut jobs = Value::Null;
@@ -163,13 +203,31 @@ fn card_to_receipt_across_backend_simulator_and_kiosk() {
     });
     let job = &jobs[0];
     let text = job["text"].as_str().unwrap();
-    assert!(text.contains("410403********0013"), "masked ID on the receipt: {text}");
-    assert!(!text.contains("410403198503150013"), "never the full ID number: {text}");
+    assert!(
+        text.contains("410403********0013"),
+        "masked ID on the receipt: {text}"
+    );
+    assert!(
+        !text.contains("410403198503150013"),
+        "never the full ID number: {text}"
+    );
     let qr = job["qr_codes"][0].as_str().unwrap();
-    assert!(qr.starts_with("410403") && qr.len() == 20, "QR carries a case number: {qr}");
+    assert!(
+        qr.starts_with("410403") && qr.len() == 20,
+        "QR carries a case number: {qr}"
+    );
 
     // Ctrl-C-like shutdown is clean for all three.
-    assert!(kiosk.terminate(Duration::from_secs(10)), "kiosk stops on SIGTERM");
-    assert!(sim.terminate(Duration::from_secs(10)), "sim stops on SIGTERM");
-    assert!(backend.terminate(Duration::from_secs(10)), "backend stops on SIGTERM");
+    assert!(
+        kiosk.terminate(Duration::from_secs(10)),
+        "kiosk stops on SIGTERM"
+    );
+    assert!(
+        sim.terminate(Duration::from_secs(10)),
+        "sim stops on SIGTERM"
+    );
+    assert!(
+        backend.terminate(Duration::from_secs(10)),
+        "backend stops on SIGTERM"
+    );
 }

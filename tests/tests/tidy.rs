@@ -35,8 +35,21 @@ const ALLOWED_DEV: &[(&str, &[&str])] = &[
 
 /// External crates a workspace crate must never pull in.
 const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
-    ("hal", &["serde", "serialport", "slint", "axum", "rusqlite", "reqwest"]),
-    ("proto", &["slint", "axum", "rusqlite", "tokio", "serialport"]),
+    (
+        "hal",
+        &[
+            "serde",
+            "serialport",
+            "slint",
+            "axum",
+            "rusqlite",
+            "reqwest",
+        ],
+    ),
+    (
+        "proto",
+        &["slint", "axum", "rusqlite", "tokio", "serialport"],
+    ),
     ("backend", &["slint", "serialport", "escpos"]),
     ("drivers", &["slint", "axum", "rusqlite", "serde"]),
     ("sim", &["slint", "escpos"]),
@@ -45,11 +58,21 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
 
 fn metadata() -> Value {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
 }
 
@@ -62,7 +85,12 @@ fn edges(meta: &Value) -> BTreeMap<String, Vec<(String, String)>> {
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| (d["kind"].as_str().unwrap_or("normal").to_string(), d["name"].as_str().unwrap().to_string()))
+            .map(|d| {
+                (
+                    d["kind"].as_str().unwrap_or("normal").to_string(),
+                    d["name"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         map.insert(name, deps);
     }
@@ -80,18 +108,23 @@ fn check_edges(edges: &BTreeMap<String, Vec<(String, String)>>) -> Vec<String> {
             continue;
         }
         let Some(ok) = allowed.get(krate.as_str()) else {
-            problems.push(format!("{krate} is not listed in the tidy dependency table"));
+            problems.push(format!(
+                "{krate} is not listed in the tidy dependency table"
+            ));
             continue;
         };
         let ok_dev = allowed_dev.get(krate.as_str()).copied().unwrap_or(&[]);
         for (kind, dep) in deps {
             if members.contains(dep.as_str()) {
-                let fine = ok.contains(&dep.as_str()) || (kind == "dev" && ok_dev.contains(&dep.as_str()));
+                let fine =
+                    ok.contains(&dep.as_str()) || (kind == "dev" && ok_dev.contains(&dep.as_str()));
                 if !fine {
                     problems.push(format!("forbidden edge {krate} -> {dep} ({kind})"));
                 }
             } else if kind != "dev"
-                && forbidden.get(krate.as_str()).is_some_and(|f| f.contains(&dep.as_str()))
+                && forbidden
+                    .get(krate.as_str())
+                    .is_some_and(|f| f.contains(&dep.as_str()))
             {
                 problems.push(format!("{krate} must not depend on {dep}"));
             }
@@ -103,7 +136,11 @@ fn check_edges(edges: &BTreeMap<String, Vec<(String, String)>>) -> Vec<String> {
 #[test]
 fn dependencies_point_one_way() {
     let problems = check_edges(&edges(&metadata()));
-    assert!(problems.is_empty(), "dependency rules broken:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "dependency rules broken:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -111,13 +148,30 @@ fn the_tidy_check_catches_a_forbidden_edge() {
     // The check itself must be able to fail: add the edges the design
     // forbids and expect each to be reported.
     let mut e = edges(&metadata());
-    e.get_mut("backend").unwrap().push(("normal".into(), "hal".into()));
-    e.get_mut("sim").unwrap().push(("normal".into(), "drivers".into()));
-    e.get_mut("hal").unwrap().push(("normal".into(), "slint".into()));
+    e.get_mut("backend")
+        .unwrap()
+        .push(("normal".into(), "hal".into()));
+    e.get_mut("sim")
+        .unwrap()
+        .push(("normal".into(), "drivers".into()));
+    e.get_mut("hal")
+        .unwrap()
+        .push(("normal".into(), "slint".into()));
     let problems = check_edges(&e);
-    assert!(problems.iter().any(|p| p.contains("backend -> hal")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("sim -> drivers")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("hal must not depend on slint")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("backend -> hal")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("sim -> drivers")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("hal must not depend on slint")),
+        "{problems:?}"
+    );
 }
 
 fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -140,10 +194,17 @@ fn only_the_kiosk_composition_root_names_drivers() {
     let offenders: Vec<String> = files
         .iter()
         .filter(|p| !p.ends_with("kiosk/src/main.rs"))
-        .filter(|p| std::fs::read_to_string(p).unwrap_or_default().contains("drivers::"))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap_or_default()
+                .contains("drivers::")
+        })
         .map(|p| p.display().to_string())
         .collect();
-    assert!(offenders.is_empty(), "only kiosk/src/main.rs may name drivers: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "only kiosk/src/main.rs may name drivers: {offenders:?}"
+    );
 }
 
 #[test]
@@ -159,5 +220,8 @@ fn serde_derives_for_the_wire_live_in_proto() {
         })
         .map(|p| p.display().to_string())
         .collect();
-    assert!(offenders.is_empty(), "wire types belong in proto: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "wire types belong in proto: {offenders:?}"
+    );
 }

@@ -9,17 +9,27 @@
 //!   Ctrl-C stops all of it.
 //! * `cargo xtask font` — rebuilds the CJK font subset in `assets/fonts/`.
 
+// Indexing here is into serde_json values (which never panics: a missing
+// key is Null) and into argument lists whose length was checked.
+#![allow(clippy::indexing_slicing)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// Debian packages every build needs.
-const BUILD_PACKAGES: &[&str] = &["pkg-config", "gcc", "libc6-dev", "libudev-dev", "libfontconfig1-dev"];
+const BUILD_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "gcc",
+    "libc6-dev",
+    "libudev-dev",
+    "libfontconfig1-dev",
+];
 /// Debian packages the tests need beyond the build.
 const TEST_PACKAGES: &[&str] = &["zbar-tools", "python3"];
 /// Debian packages the demo needs to show a real window when a display exists.
@@ -32,7 +42,9 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("font") => font(),
         _ => {
-            eprintln!("usage: cargo xtask <test|demo|font>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  font                     rebuild the CJK font subset");
+            eprintln!(
+                "usage: cargo xtask <test|demo|font>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  font                     rebuild the CJK font subset"
+            );
             return ExitCode::from(2);
         }
     };
@@ -46,7 +58,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn cargo() -> Command {
@@ -74,15 +89,26 @@ fn installed(pkg: &str) -> bool {
 
 /// Installs the Debian packages that are missing (apt-get as root).
 fn ensure_packages(pkgs: &[&str]) -> Result<()> {
-    if Command::new("dpkg-query").arg("--version").output().is_err() {
-        eprintln!("xtask: not a Debian system; make sure these are installed: {}", pkgs.join(" "));
+    if Command::new("dpkg-query")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "xtask: not a Debian system; make sure these are installed: {}",
+            pkgs.join(" ")
+        );
         return Ok(());
     }
     let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
-    let is_root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false);
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
     let sudo: &[&str] = if is_root { &[] } else { &["sudo"] };
     eprintln!("xtask: installing Debian packages: {}", missing.join(" "));
     let apt = |args: &[&str]| {
@@ -100,7 +126,12 @@ fn ensure_packages(pkgs: &[&str]) -> Result<()> {
 }
 
 fn has_nextest() -> bool {
-    cargo().args(["nextest", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    cargo()
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn test(extra: &[String]) -> Result<()> {
@@ -108,15 +139,26 @@ fn test(extra: &[String]) -> Result<()> {
     pkgs.extend_from_slice(TEST_PACKAGES);
     ensure_packages(&pkgs)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // The end-to-end tests start the real binaries.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
     let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
     if has_nextest() {
-        run(cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(&extra))?;
+        run(cargo()
+            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+            .args(&extra))?;
     } else {
         eprintln!("xtask: cargo-nextest not found, using cargo test");
-        run(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(&extra))?;
+        run(cargo()
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .args(&extra))?;
     }
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     Ok(())
@@ -146,11 +188,19 @@ impl Service {
                 }
             }
         });
-        Ok(Service { name, child, lines: rx })
+        Ok(Service {
+            name,
+            child,
+            lines: rx,
+        })
     }
 
     /// Waits for a stdout line for which `pick` returns a value.
-    fn wait_for<T>(&mut self, timeout: Duration, mut pick: impl FnMut(&str) -> Option<T>) -> Result<T> {
+    fn wait_for<T>(
+        &mut self,
+        timeout: Duration,
+        mut pick: impl FnMut(&str) -> Option<T>,
+    ) -> Result<T> {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -172,7 +222,9 @@ impl Service {
 
     fn stop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = self.child.try_wait() {
@@ -191,11 +243,14 @@ fn demo(args: &[String]) -> Result<()> {
     let mut pkgs = BUILD_PACKAGES.to_vec();
     pkgs.extend_from_slice(DEMO_PACKAGES);
     ensure_packages(&pkgs)?;
-    run(cargo().args(["build", "-p", "backend", "-p", "sim", "-p", "kiosk", "--bins"]))?;
+    run(cargo().args([
+        "build", "-p", "backend", "-p", "sim", "-p", "kiosk", "--bins",
+    ]))?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
-    ctrlc::set_handler(move || s.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+    ctrlc::set_handler(move || s.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
 
     let base = root();
     let data = base.join(".demo");
@@ -210,13 +265,16 @@ fn demo(args: &[String]) -> Result<()> {
                 .arg(data.join("backend.db")),
         )?;
         let backend_url = backend.wait_for(Duration::from_secs(30), |l| {
-            l.split_once("listening on ").map(|(_, url)| url.trim().to_string())
+            l.split_once("listening on ")
+                .map(|(_, url)| url.trim().to_string())
         })?;
         services.push(backend);
 
         let mut sim = Service::start(
             "sim",
-            Command::new(bin.join("sim")).args(["run", "--dir"]).arg(data.join("sim")),
+            Command::new(bin.join("sim"))
+                .args(["run", "--dir"])
+                .arg(data.join("sim")),
         )?;
         let mut selectors = Vec::new();
         let control = sim.wait_for(Duration::from_secs(30), |l| {
@@ -242,7 +300,8 @@ fn demo(args: &[String]) -> Result<()> {
                     data.join("kiosk").display()
                 ),
             )?;
-            let headless = std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+            let headless = std::env::var_os("DISPLAY").is_none()
+                && std::env::var_os("WAYLAND_DISPLAY").is_none();
             let mut cmd = Command::new(bin.join("kiosk"));
             cmd.arg("--config").arg(&config);
             if headless {
@@ -288,7 +347,9 @@ fn demo(args: &[String]) -> Result<()> {
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn font() -> Result<()> {
@@ -297,12 +358,25 @@ fn font() -> Result<()> {
     if !chars.exists() {
         bail!("{} is missing", chars.display());
     }
-    for (weight, file) in [("Regular", "NotoSansSC-Regular.otf"), ("Bold", "NotoSansSC-Bold.otf")] {
+    for (weight, file) in [
+        ("Regular", "NotoSansSC-Regular.otf"),
+        ("Bold", "NotoSansSC-Bold.otf"),
+    ] {
         run(Command::new("pyftsubset")
-            .arg(format!("/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc"))
-            .args(["--font-number=2", "--no-hinting", "--layout-features=", "--name-IDs=*"])
+            .arg(format!(
+                "/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc"
+            ))
+            .args([
+                "--font-number=2",
+                "--no-hinting",
+                "--layout-features=",
+                "--name-IDs=*",
+            ])
             .arg(format!("--text-file={}", chars.display()))
-            .arg(format!("--output-file={}", root().join("assets/fonts").join(file).display())))?;
+            .arg(format!(
+                "--output-file={}",
+                root().join("assets/fonts").join(file).display()
+            )))?;
     }
     Ok(())
 }

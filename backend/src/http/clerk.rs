@@ -72,7 +72,9 @@ fn state_zh(state: &str) -> &str {
 fn render_fleet(rows: &[crate::store::FleetDeviceRow]) -> Html<String> {
     let mut body = heading(1, "终端设备状态", "Kiosk fleet");
     if rows.is_empty() {
-        body.push_str("<p>暂无已注册终端。<small class=\"en\" lang=\"en\">No kiosk enrolled.</small></p>");
+        body.push_str(
+            "<p>暂无已注册终端。<small class=\"en\" lang=\"en\">No kiosk enrolled.</small></p>",
+        );
         return page("终端设备状态", &body);
     }
     body.push_str(

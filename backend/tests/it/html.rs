@@ -117,7 +117,19 @@ async fn fleet_page_shows_each_kiosk_device_health_in_chinese() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let page = t.get("/clerk/kiosks").await;
     assert_eq!(page.status, StatusCode::OK);
-    for want in ["身份证阅读器", "凭条打印机", "正常", "故障", "PAPER_OUT", "打印机缺纸", "0.1.0"] {
-        assert!(page.text.contains(want), "fleet page lacks {want}: {}", page.text);
+    for want in [
+        "身份证阅读器",
+        "凭条打印机",
+        "正常",
+        "故障",
+        "PAPER_OUT",
+        "打印机缺纸",
+        "0.1.0",
+    ] {
+        assert!(
+            page.text.contains(want),
+            "fleet page lacks {want}: {}",
+            page.text
+        );
     }
 }

@@ -24,6 +24,9 @@ pub enum HomeReason {
     Finished,
     /// The countdown of a waiting screen ran out.
     Timeout,
+    /// A journey starts from home: whatever an earlier one left is wiped
+    /// first.
+    JourneyStart,
     /// Nobody touched the screen: the session is over, and the language
     /// and 关怀模式 go back to their defaults for the next person.
     Expired,
@@ -76,7 +79,11 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) -> Vec<slint::Timer
 /// Ends the journey, wipes everything personal from memory and screen,
 /// and shows the home screen.
 pub(crate) fn go_home(ui: &MainWindow, shared: &Shared, reason: HomeReason) {
-    tracing::info!(?reason, "back home");
+    if reason == HomeReason::JourneyStart {
+        tracing::debug!("new journey: session wiped");
+    } else {
+        tracing::info!(?reason, "back home");
+    }
     shared.session().end();
     query::clear(ui, shared);
     maintenance::clear(ui);

@@ -71,7 +71,7 @@ fn seconds(d: std::time::Duration) -> i32 {
 
 /// Starts the journey from the home screen.
 pub(crate) fn start(ui: &MainWindow, shared: &Arc<Shared>) {
-    go_home(ui, shared, HomeReason::Back);
+    go_home(ui, shared, HomeReason::JourneyStart);
     ui.global::<AppAdapter>().set_page(Page::Query);
     wait_for_card(ui, shared);
 }
