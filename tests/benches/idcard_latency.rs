@@ -46,8 +46,12 @@ fn main() -> anyhow::Result<()> {
             drivers::registry::open_id_card_reader(&sel)
         })?;
         let mut events = reader.events();
-        for _ in 0..ROUNDS {
+        for round in 0..ROUNDS {
             sim.remove_card();
+            // A person lays the card at any moment of the poll cycle: step
+            // the moment through the 300 ms cycle so the figures are not
+            // phase-locked to the previous round's poll.
+            tokio::time::sleep(Duration::from_millis((round as u64 * 53) % 300 + 5)).await;
             let laid = Instant::now();
             sim.lay_card(card.clone());
             loop {
