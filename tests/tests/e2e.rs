@@ -216,6 +216,19 @@ fn card_to_receipt_across_backend_simulator_and_kiosk() {
         qr.starts_with("410403") && qr.len() == 20,
         "QR carries a case number: {qr}"
     );
+    // The picture of the paper, read by an independent decoder (zbar):
+    // the QR the resident would scan opens the same case number, and the
+    // case exists in the backend.
+    let png = job["png"].as_str().unwrap();
+    let zbar = Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", png])
+        .output()
+        .expect("zbarimg is installed by `cargo xtask test`");
+    assert_eq!(String::from_utf8_lossy(&zbar.stdout).trim(), qr);
+    assert!(
+        text.contains(qr),
+        "the case number is printed in text as well: {text}"
+    );
 
     // Ctrl-C-like shutdown is clean for all three.
     assert!(
