@@ -10,6 +10,11 @@
 //! | [`receipt_printer`] | ESC/POS thermal receipt printer | TCP (port 9100) |
 //! | [`registry`] | opens a device of a class from a selector string | — |
 
+pub mod fingerprint;
 pub mod ga467;
+pub mod ipp_printer;
+pub mod pinpad;
 pub mod receipt_printer;
 pub mod registry;
+pub mod scanner;
+pub mod smartcard;

@@ -35,6 +35,7 @@ pub mod error;
 pub mod fingerprint;
 pub mod health;
 pub mod idcard;
+pub mod pinpad;
 pub mod receipt;
 pub mod scanner;
 pub mod selector;
@@ -103,6 +104,7 @@ pub enum DeviceKind {
     ReceiptPrinter,
     DocumentPrinter,
     CardReader,
+    PinPad,
 }
 
 impl DeviceKind {
@@ -117,6 +119,7 @@ impl DeviceKind {
             DeviceKind::ReceiptPrinter => "receipt_printer",
             DeviceKind::DocumentPrinter => "document_printer",
             DeviceKind::CardReader => "card_reader",
+            DeviceKind::PinPad => "pin_pad",
         }
     }
 
@@ -131,6 +134,7 @@ impl DeviceKind {
             DeviceKind::ReceiptPrinter => "凭条打印机",
             DeviceKind::DocumentPrinter => "A4打印机",
             DeviceKind::CardReader => "读卡器",
+            DeviceKind::PinPad => "密码键盘",
         }
     }
 
@@ -145,6 +149,7 @@ impl DeviceKind {
             DeviceKind::ReceiptPrinter => "receipt printer",
             DeviceKind::DocumentPrinter => "A4 printer",
             DeviceKind::CardReader => "card reader",
+            DeviceKind::PinPad => "PIN pad",
         }
     }
 }

@@ -8,6 +8,11 @@
 
 pub mod control;
 pub mod farm;
+pub mod fingerprint;
 pub mod idcard;
+pub mod ipp;
+pub mod pinpad;
 pub mod printer;
 pub mod pty;
+pub mod scanner;
+pub mod vpcd;

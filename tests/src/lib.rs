@@ -117,3 +117,16 @@ impl Drop for Proc {
         let _ = self.child.wait();
     }
 }
+
+/// The Python interpreter with the independent peers installed
+/// (pyfingerprint, python-escpos): `KIOSK_TEST_PYTHON` as set by
+/// `cargo xtask test`, else the venv it makes under the target directory.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("KIOSK_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("pyenv").join("bin").join("python")
+}

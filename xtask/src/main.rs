@@ -29,9 +29,23 @@ const BUILD_PACKAGES: &[&str] = &[
     "libc6-dev",
     "libudev-dev",
     "libfontconfig1-dev",
+    "libusb-1.0-0-dev",
+    "libpcsclite-dev",
 ];
 /// Debian packages the tests need beyond the build.
-const TEST_PACKAGES: &[&str] = &["zbar-tools", "python3"];
+const TEST_PACKAGES: &[&str] = &[
+    "zbar-tools",
+    "python3",
+    "python3-venv",
+    "pcscd",
+    "vsmartcard-vpcd",
+    "cups",
+    "printer-driver-cups-pdf",
+    "cups-ipp-utils",
+];
+/// Independent peers from PyPI the tests talk to (in a venv under the
+/// target directory, so the system Python is left alone).
+const PYTHON_PACKAGES: &[&str] = &["pyserial==3.5", "pyfingerprint==1.5", "python-escpos==3.1"];
 /// Debian packages the demo needs to show a real window when a display exists.
 const DEMO_PACKAGES: &[&str] = &["libxkbcommon-x11-0"];
 
@@ -125,6 +139,31 @@ fn ensure_packages(pkgs: &[&str]) -> Result<()> {
     run(&mut install)
 }
 
+/// Makes `target/pyenv` with the Python peers installed; returns its
+/// interpreter.
+fn python_env() -> Result<PathBuf> {
+    let venv = target_dir().join("pyenv");
+    let python = venv.join("bin").join("python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    let stamp = venv.join("installed.txt");
+    let want = PYTHON_PACKAGES.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(want.as_str()) {
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PYTHON_PACKAGES))?;
+        std::fs::write(&stamp, &want).context("writing the venv stamp")?;
+    }
+    Ok(python)
+}
+
 fn has_nextest() -> bool {
     cargo()
         .args(["nextest", "--version"])
@@ -149,15 +188,18 @@ fn test(extra: &[String]) -> Result<()> {
     ]))?;
     // The end-to-end tests start the real binaries.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
+    let python = python_env()?;
     let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
     if has_nextest() {
         run(cargo()
             .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+            .env("KIOSK_TEST_PYTHON", &python)
             .args(&extra))?;
     } else {
         eprintln!("xtask: cargo-nextest not found, using cargo test");
         run(cargo()
             .args(["test", "--workspace", "--no-fail-fast"])
+            .env("KIOSK_TEST_PYTHON", &python)
             .args(&extra))?;
     }
     run(cargo().args(["test", "--workspace", "--doc"]))?;

@@ -1,0 +1,1 @@
+//! A4 printers through IPP (being written, issue 3).

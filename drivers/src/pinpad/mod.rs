@@ -1,0 +1,1 @@
+//! PIN pads over serial (being written, issue 3).

@@ -1,0 +1,1 @@
+//! Minimal IPP printer for the demo farm (being written, issue 3).

@@ -1,0 +1,1 @@
+//! Simulated PIN pad on a pseudo-terminal (being written, issue 3).
