@@ -432,6 +432,7 @@ pub fn wire_kind(kind: DeviceKind) -> proto::DeviceKind {
         DeviceKind::ReceiptPrinter => proto::DeviceKind::ReceiptPrinter,
         DeviceKind::DocumentPrinter => proto::DeviceKind::DocumentPrinter,
         DeviceKind::CardReader => proto::DeviceKind::CardReader,
+        DeviceKind::PinPad => proto::DeviceKind::PinPad,
     }
 }
 

@@ -250,6 +250,8 @@ pub enum DeviceKind {
     DocumentPrinter,
     /// Social security / bank card reader.
     CardReader,
+    /// Encrypting PIN pad.
+    PinPad,
 }
 
 impl DeviceKind {
@@ -265,6 +267,7 @@ impl DeviceKind {
             Self::ReceiptPrinter => "receipt_printer",
             Self::DocumentPrinter => "document_printer",
             Self::CardReader => "card_reader",
+            Self::PinPad => "pin_pad",
         }
     }
 }

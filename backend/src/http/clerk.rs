@@ -55,6 +55,7 @@ fn kind_zh(kind: &str) -> &str {
         "receipt_printer" => "凭条打印机",
         "document_printer" => "A4打印机",
         "card_reader" => "读卡器",
+        "pin_pad" => "密码键盘",
         other => other,
     }
 }
