@@ -55,9 +55,10 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("font") => font(),
+        Some("fuzz") => fuzz(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|demo|font>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  font                     rebuild the CJK font subset"
+                "usage: cargo xtask <test|demo|fuzz|font>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  fuzz [--seconds N] [--update-corpus] [TARGET…]\n                           run every device-bytes fuzz target (default 60 s each)\n  font                     rebuild the CJK font subset"
             );
             return ExitCode::from(2);
         }
@@ -392,6 +393,113 @@ fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
+}
+
+/// The fuzz targets, from the `[[bin]]` entries of fuzz/Cargo.toml.
+fn fuzz_targets() -> Result<Vec<String>> {
+    let manifest = std::fs::read_to_string(root().join("fuzz/Cargo.toml"))
+        .context("reading fuzz/Cargo.toml")?;
+    Ok(manifest
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .filter(|n| *n != "kiosk-fuzz")
+        .map(str::to_string)
+        .collect())
+}
+
+/// `cargo xtask fuzz`: each target runs for the given time from the
+/// corpus kept in `fuzz/corpus/TARGET` (read only; new finds go to a
+/// scratch directory, or are merged into the corpus with
+/// `--update-corpus`). Prints a table of runs per target; a crash stops
+/// with the reproducer under `fuzz/artifacts/`.
+fn fuzz(args: &[String]) -> Result<()> {
+    let mut seconds = 60u64;
+    let mut update = false;
+    let mut chosen = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" => {
+                seconds = it
+                    .next()
+                    .context("--seconds needs a number")?
+                    .parse()
+                    .context("--seconds needs a number")?;
+            }
+            "--update-corpus" => update = true,
+            t => chosen.push(t.to_string()),
+        }
+    }
+    let has_fuzz = cargo()
+        .args(["fuzz", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_fuzz {
+        run(cargo().args(["install", "cargo-fuzz", "--locked", "--version", "0.13.2"]))?;
+    }
+    let targets = if chosen.is_empty() {
+        fuzz_targets()?
+    } else {
+        chosen
+    };
+    let scratch = target_dir().join("fuzz-scratch");
+    let mut table = Vec::new();
+    for t in &targets {
+        let corpus = root().join("fuzz/corpus").join(t);
+        std::fs::create_dir_all(&corpus)?;
+        let work = scratch.join(t);
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work)?;
+        let mut cmd = cargo();
+        // libFuzzer and the sanitizer need unstable flags; the machine has
+        // only the stable toolchain.
+        cmd.env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", t.as_str()])
+            .arg(&work)
+            .arg(&corpus)
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-print_final_stats=1",
+            ])
+            .stderr(Stdio::piped());
+        eprintln!("xtask: $ {cmd:?}");
+        let out = cmd
+            .output()
+            .with_context(|| format!("running fuzz target {t}"))?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let runs = log
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Done ")
+                    .and_then(|r| r.split_whitespace().next())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "?".into());
+        if !out.status.success() {
+            eprintln!("{log}");
+            bail!(
+                "fuzz target {t} failed after {runs} runs; the reproducer is under fuzz/artifacts/{t}/"
+            );
+        }
+        if update {
+            run(cargo()
+                .env("RUSTC_BOOTSTRAP", "1")
+                .args(["fuzz", "run", t.as_str()])
+                .arg(&corpus)
+                .arg(&work)
+                .args(["--", "-merge=1"]))?;
+        }
+        table.push((t.clone(), runs));
+    }
+    println!("\nfuzz target            runs without a crash ({seconds} s each)");
+    for (t, runs) in table {
+        println!("{t:<22} {runs}");
+    }
+    Ok(())
 }
 
 fn font() -> Result<()> {
