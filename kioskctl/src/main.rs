@@ -4,6 +4,7 @@
 //! kioskctl idcard read --port PATH [--baud N] [--timeout-ms N]
 //! kioskctl printer status --addr HOST:PORT [--timeout-ms N]
 //! kioskctl printer test --addr HOST:PORT [--timeout-ms N]
+//! kioskctl selftest --config FILE [--json] [--print] [--state FILE]
 //! ```
 //!
 //! Output is JSON on stdout; errors are one line, Chinese then English,
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand};
 
 mod idcard;
 mod printer;
+mod selftest;
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +31,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// 设备自检 / self-test of every configured device: a pass/fail table,
+    /// optionally printed on the receipt printer. Exit 0 all passed, 6 a
+    /// device failed, 2 configuration unreadable.
+    Selftest {
+        /// The kiosk configuration file (its `[devices]` table).
+        #[arg(long)]
+        config: std::path::PathBuf,
+        /// One JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also print the report on the receipt printer.
+        #[arg(long)]
+        print: bool,
+        /// Where the time of each device's last test is kept
+        /// (default: data_dir/selftest.json).
+        #[arg(long)]
+        state: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 5_000)]
+        timeout_ms: u64,
+    },
     /// 身份证阅读器 / ID card reader (GA 467 over serial).
     Idcard {
         #[command(subcommand)]
@@ -76,6 +98,13 @@ enum PrinterAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Selftest {
+            config,
+            json,
+            print,
+            state,
+            timeout_ms,
+        } => selftest::run(&config, json, print, state, timeout_ms),
         Command::Idcard {
             action:
                 IdcardAction::Read {
