@@ -70,8 +70,14 @@ fn fail_config(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The `[devices]` table and `data_dir` of a kiosk configuration.
-fn read_config(path: &Path) -> Result<(Vec<(String, String)>, Option<PathBuf>), String> {
+/// What the self-test needs of a kiosk configuration.
+struct KioskConfig {
+    /// The `[devices]` table: key and selector, in file order.
+    devices: Vec<(String, String)>,
+    data_dir: Option<PathBuf>,
+}
+
+fn read_config(path: &Path) -> Result<KioskConfig, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let value: toml::Table = text
         .parse()
@@ -89,7 +95,7 @@ fn read_config(path: &Path) -> Result<(Vec<(String, String)>, Option<PathBuf>), 
         .get("data_dir")
         .and_then(toml::Value::as_str)
         .map(PathBuf::from);
-    Ok((devices, data_dir))
+    Ok(KioskConfig { devices, data_dir })
 }
 
 fn read_state(path: &Path) -> serde_json::Map<String, Value> {
@@ -191,7 +197,7 @@ pub fn run(
     state: Option<PathBuf>,
     timeout_ms: u64,
 ) -> ExitCode {
-    let (devices, data_dir) = match read_config(config) {
+    let KioskConfig { devices, data_dir } = match read_config(config) {
         Ok(c) => c,
         Err(e) => return fail_config(&e),
     };
