@@ -72,7 +72,7 @@ fn fail_config(msg: &str) -> ExitCode {
 
 /// What the self-test needs of a kiosk configuration.
 struct KioskConfig {
-    /// The `[devices]` table: key and selector, in file order.
+    /// The `[devices]` table: key and selector, sorted by key.
     devices: Vec<(String, String)>,
     data_dir: Option<PathBuf>,
 }
