@@ -1,8 +1,9 @@
 //! ESC/POS thermal receipt printer over TCP (a network printer's raw
-//! port, 9100).
+//! port, 9100), a serial port or USB (printer class).
 //!
 //! The `escpos` crate encodes the job (text in GB18030 after `FS &`,
-//! `GS ( k` QR codes, `GS V` cut); this module owns the transport so that
+//! `GS ( k` QR codes, `GS V` cut); this module owns the transport
+//! ([`transport`], [`usb`]) so that
 //! every write and read has a deadline, and asks the printer's real-time
 //! status itself with the four `DLE EOT n` requests (n = 1 printer,
 //! 2 offline cause, 3 error cause, 4 roll paper sensor). Each answer byte
@@ -14,10 +15,24 @@
 //! [`ErrorKind`] before a byte of the job goes out. Text from outside (case
 //! data) is stripped of control characters so it cannot smuggle commands.
 //!
-//! Selector: `tcp:HOST:PORT[?width=80|58]` (80 mm paper unless said).
+//! A job is sent block by block (one [`Block`] of the receipt at a time)
+//! with a real-time status request after each: printers answer `DLE EOT`
+//! even while printing, so paper running out mid-job stops the sending at
+//! once, and the error carries a [`PrintInterrupted`] with the number of
+//! blocks that went out before it (reprint with
+//! [`ReceiptPrinter::reprint`]).
+//!
+//! Selectors (80 mm paper unless `width=58`):
+//! * `tcp:HOST:PORT[?width=80|58]`
+//! * `serial:PATH[?baud=N&width=80|58]` (baud 9600 unless said)
+//! * `usb:VID:PID[:SERIAL]`, 80 mm; `usb:VID:PID:SERIAL?width=58` or
+//!   `usb:VID:PID:?width=58` for 58 mm paper.
 
-use std::io::{ErrorKind as IoKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+pub mod logo;
+pub mod transport;
+pub mod usb;
+
+use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,18 +46,18 @@ use escpos::utils::{
 
 use hal::DeviceKind;
 use hal::receipt::{
-    Align, BarcodeKind, Block, PaperLevel, PaperWidth, PrintOutcome, PrinterStatus, QrLevel,
-    Receipt, ReceiptPrinter, TextLine, TextSize,
+    Align, BarcodeKind, Block, PaperLevel, PaperWidth, PrintInterrupted, PrintOutcome,
+    PrinterStatus, QrLevel, Receipt, ReceiptPrinter, TextLine, TextSize,
 };
+
 use hal::{Device, DeviceError, DeviceEvent, ErrorKind, Health, HealthState, Selector};
+pub use logo::{LOGO_DOTS, logo_from_png};
+use transport::{CONNECT_TIMEOUT, SerialTransport, TcpTransport, Transport};
 
 const DLE: u8 = 0x10;
 const EOT: u8 = 0x04;
 const GS: u8 = 0x1D;
 const FS: u8 = 0x1C;
-
-/// How long a connection attempt may take at most.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How often the actor asks the status while idle.
 const POLL_INTERVAL: Duration = Duration::from_millis(1000);
@@ -132,7 +147,23 @@ fn printable(text: &str) -> String {
 
 /// Encodes a receipt as the ESC/POS byte stream the printer receives.
 pub fn encode(receipt: &Receipt) -> Result<Vec<u8>, DeviceError> {
+    let (mut bytes, blocks) = encode_parts(receipt)?;
+    for b in blocks {
+        bytes.extend_from_slice(&b);
+    }
+    Ok(bytes)
+}
+
+/// Encodes a receipt as a header (initialise, Chinese mode) and the bytes
+/// of each block, in order, so a job can be sent block by block.
+pub fn encode_parts(receipt: &Receipt) -> Result<(Vec<u8>, Vec<Vec<u8>>), DeviceError> {
     let capture = Capture::default();
+    let take = |c: &Capture| -> Vec<u8> {
+        c.0.lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default()
+    };
+    let mut parts = Vec::with_capacity(receipt.blocks.len());
     let protocol = Protocol::new(Encoder::new(encoding_rs::GB18030));
     let columns = receipt.width.columns();
     let options = PrinterOptions::new(None, None, u8::try_from(columns).unwrap_or(48));
@@ -140,6 +171,8 @@ pub fn encode(receipt: &Receipt) -> Result<Vec<u8>, DeviceError> {
     p.init().map_err(enc)?;
     // FS &: Chinese character mode, so multi-byte GB18030 prints as Hanzi.
     p.custom(&[FS, b'&']).map_err(enc)?;
+    p.print().map_err(enc)?;
+    let header = take(&capture);
     for block in &receipt.blocks {
         match block {
             Block::Text(line) => text_line(&mut p, line)?,
@@ -168,7 +201,9 @@ pub fn encode(receipt: &Receipt) -> Result<Vec<u8>, DeviceError> {
                 p.feed().map_err(enc)?;
                 p.justify(JustifyMode::LEFT).map_err(enc)?;
             }
-            Block::Barcode { kind, data, height } => barcode(&mut p, *kind, data, *height)?,
+            Block::Barcode { kind, data, height } => {
+                barcode(&mut p, *kind, data, *height, receipt.width)?
+            }
             Block::Raster {
                 width,
                 height,
@@ -199,10 +234,70 @@ pub fn encode(receipt: &Receipt) -> Result<Vec<u8>, DeviceError> {
                 }
             }
         }
+        p.print().map_err(enc)?;
+        parts.push(take(&capture));
     }
-    p.print().map_err(enc)?;
-    let bytes = capture.0.lock().map(|b| b.clone()).unwrap_or_default();
-    Ok(bytes)
+    Ok((header, parts))
+}
+
+/// The command body of a CODE128 symbol (`GS k 73 n body`): code set B,
+/// with runs of four or more digits packed two a byte in code set C so
+/// order numbers stay narrow enough for 58 mm paper. Also returns the
+/// symbol's width in modules (start, data, switches, check, stop).
+pub fn code128_body(data: &str) -> (Vec<u8>, usize) {
+    let b = data.as_bytes();
+    let mut out = Vec::new();
+    let mut symbols = 0;
+    let mut set: Option<u8> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let run = b
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if run >= 4 || (run >= 2 && run == b.len() - i && set != Some(b'B') && run % 2 == 0) {
+            let mut n = run;
+            if run % 2 == 1 {
+                // Odd run: its first digit in B, the rest in C.
+                if set != Some(b'B') {
+                    out.extend_from_slice(b"{B");
+                    symbols += usize::from(set.is_some());
+                    set = Some(b'B');
+                }
+                out.push(b.get(i).copied().unwrap_or(b'0'));
+                symbols += 1;
+                i += 1;
+                n -= 1;
+            }
+            out.extend_from_slice(b"{C");
+            symbols += usize::from(set.is_some());
+            set = Some(b'C');
+            for pair in b.get(i..i + n).unwrap_or_default().chunks(2) {
+                let v = pair.iter().fold(0u8, |a, d| a * 10 + (d - b'0'));
+                out.push(v);
+                symbols += 1;
+            }
+            i += n;
+            continue;
+        }
+        if set != Some(b'B') {
+            out.extend_from_slice(b"{B");
+            symbols += usize::from(set.is_some());
+            set = Some(b'B');
+        }
+        let c = b.get(i).copied().unwrap_or(b' ');
+        if c == b'{' {
+            out.extend_from_slice(b"{{");
+        } else {
+            out.push(c);
+        }
+        symbols += 1;
+        i += 1;
+    }
+    // Start + data + check = 11 modules each; stop 13.
+    (out, (symbols + 2) * 11 + 13)
 }
 
 fn text_line(p: &mut Printer<Capture>, line: &TextLine) -> Result<(), DeviceError> {
@@ -237,6 +332,7 @@ fn barcode(
     kind: BarcodeKind,
     data: &str,
     height: u8,
+    paper: PaperWidth,
 ) -> Result<(), DeviceError> {
     if !data.is_ascii() || data.chars().any(|c| c.is_control()) || data.is_empty() {
         return Err(DeviceError::new(
@@ -246,18 +342,39 @@ fn barcode(
     }
     p.justify(JustifyMode::CENTER).map_err(enc)?;
     // GS h n: bar height; GS H 2: human-readable text below.
-    p.custom(&[GS, b'h', height.max(1), GS, b'H', 2])
+    // Modules of the symbol, quiet zones of ten modules included, so the
+    // module width (GS w, 2 or 3 dots) can be chosen to fit the paper.
+    let modules = match kind {
+        BarcodeKind::Code128 => code128_body(data).1,
+        BarcodeKind::Ean13 => 95,
+        BarcodeKind::Code39 => (data.len() + 2) * 16,
+        BarcodeKind::Itf => data.len() * 9 + 9,
+    } + 20;
+    let module = if modules * 3 <= paper.dots() as usize {
+        3
+    } else if modules * 2 <= paper.dots() as usize {
+        2
+    } else {
+        return Err(DeviceError::new(
+            ErrorKind::Config,
+            format!(
+                "barcode of {} characters is too wide for the paper",
+                data.len()
+            ),
+        ));
+    };
+    p.custom(&[GS, b'h', height.max(1), GS, b'w', module, GS, b'H', 2])
         .map_err(enc)?;
     match kind {
         BarcodeKind::Code128 => {
-            // GS k 73 n: CODE128 function B; "{B" selects code set B and a
-            // literal '{' is written "{{".
-            let body = format!("{{B{}", data.replace('{', "{{"));
+            // GS k 73 n: CODE128 function B; "{B"/"{C" select code sets
+            // and a literal '{' is written "{{".
+            let body = code128_body(data).0;
             let n = u8::try_from(body.len()).map_err(|_| {
                 DeviceError::new(ErrorKind::Config, "CODE128 data longer than 253 characters")
             })?;
             let mut cmd = vec![GS, b'k', 73, n];
-            cmd.extend_from_slice(body.as_bytes());
+            cmd.extend_from_slice(&body);
             p.custom(&cmd).map_err(enc)?;
         }
         BarcodeKind::Code39 => {
@@ -304,68 +421,94 @@ pub fn self_test_receipt(width: PaperWidth) -> Receipt {
         .cut()
 }
 
-/// An ESC/POS printer on a TCP socket.
+/// An ESC/POS printer on TCP, a serial port or USB.
 pub struct EscPosPrinter {
-    addr: SocketAddr,
-    stream: Option<TcpStream>,
+    link: Box<dyn Transport>,
     width: PaperWidth,
     health: Health,
     last: Option<PrinterStatus>,
+    /// Events noticed outside [`Device::poll`] (a status read by a print),
+    /// handed out at the next poll so none is lost.
+    pending: Vec<DeviceEvent>,
 }
 
-fn io_error(e: std::io::Error, what: &str) -> DeviceError {
-    let kind = match e.kind() {
-        IoKind::TimedOut | IoKind::WouldBlock => ErrorKind::Timeout,
-        IoKind::ConnectionRefused
-        | IoKind::ConnectionReset
-        | IoKind::ConnectionAborted
-        | IoKind::BrokenPipe
-        | IoKind::NotConnected
-        | IoKind::UnexpectedEof => ErrorKind::Disconnected,
-        _ => ErrorKind::Disconnected,
-    };
-    DeviceError::new(kind, format!("{what}: {e}")).with_source(e)
-}
-
-fn remaining(deadline: Instant) -> Result<Duration, DeviceError> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        Err(DeviceError::new(ErrorKind::Timeout, "deadline passed"))
-    } else {
-        Ok(left)
+fn paper_width(mm: u32) -> Result<PaperWidth, DeviceError> {
+    match mm {
+        80 => Ok(PaperWidth::Mm80),
+        58 => Ok(PaperWidth::Mm58),
+        w => Err(DeviceError::new(
+            ErrorKind::Config,
+            format!("paper width {w} mm is not 80 or 58"),
+        )),
     }
 }
 
 impl EscPosPrinter {
-    /// Connects to the printer named by `tcp:HOST:PORT[?width=80|58]`.
+    /// Opens the printer named by the selector (see the module
+    /// documentation) and, for TCP and serial, checks that it is there.
     pub fn open(selector: &Selector) -> Result<EscPosPrinter, DeviceError> {
-        let Selector::Tcp { host, port, .. } = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::Config,
-                format!("ESC/POS printer needs a tcp selector, not {selector}"),
-            ));
-        };
-        let width = match selector.option_u32("width", 80)? {
-            80 => PaperWidth::Mm80,
-            58 => PaperWidth::Mm58,
-            w => {
+        let (link, width): (Box<dyn Transport>, PaperWidth) = match selector {
+            Selector::Tcp { host, port, .. } => {
+                let width = paper_width(selector.option_u32("width", 80)?)?;
+                let addr = (host.as_str(), *port)
+                    .to_socket_addrs()
+                    .map_err(|e| {
+                        DeviceError::new(ErrorKind::NotFound, format!("resolving {host}: {e}"))
+                    })?
+                    .next()
+                    .ok_or_else(|| {
+                        DeviceError::new(ErrorKind::NotFound, format!("{host} has no address"))
+                    })?;
+                (Box::new(TcpTransport::new(addr)), width)
+            }
+            Selector::Serial { path, .. } => {
+                let width = paper_width(selector.option_u32("width", 80)?)?;
+                let baud = selector.option_u32("baud", 9600)?;
+                (Box::new(SerialTransport::new(path.clone(), baud)), width)
+            }
+            Selector::Usb {
+                vendor,
+                product,
+                serial,
+            } => {
+                // `usb:VID:PID:SERIAL?width=58`: the selector keeps the
+                // query in the serial part.
+                let (serial, width) = match serial.as_deref().map(|s| s.split_once('?')) {
+                    Some(Some((s, q))) => {
+                        let mm = q
+                            .split('&')
+                            .find_map(|kv| kv.strip_prefix("width="))
+                            .unwrap_or("80");
+                        let mm = mm.parse().map_err(|_| {
+                            DeviceError::new(
+                                ErrorKind::Config,
+                                format!("width={mm} is not a number"),
+                            )
+                        })?;
+                        (
+                            Some(s.to_string()).filter(|s| !s.is_empty()),
+                            paper_width(mm)?,
+                        )
+                    }
+                    _ => (serial.clone().filter(|s| !s.is_empty()), PaperWidth::Mm80),
+                };
+                (
+                    Box::new(usb::UsbTransport::new(*vendor, *product, serial)),
+                    width,
+                )
+            }
+            other => {
                 return Err(DeviceError::new(
                     ErrorKind::Config,
-                    format!("paper width {w} mm is not 80 or 58"),
+                    format!("ESC/POS printer needs a tcp, serial or usb selector, not {other}"),
                 ));
             }
         };
-        let addr = (host.as_str(), *port)
-            .to_socket_addrs()
-            .map_err(|e| DeviceError::new(ErrorKind::NotFound, format!("resolving {host}: {e}")))?
-            .next()
-            .ok_or_else(|| {
-                DeviceError::new(ErrorKind::NotFound, format!("{host} has no address"))
-            })?;
         let mut health = Health::ok();
         for c in [
             "prints",
             "print_errors",
+            "print_interrupted",
             "paper_low",
             "paper_out",
             "reconnects",
@@ -373,20 +516,20 @@ impl EscPosPrinter {
             health.counters.insert(c.to_string(), 0);
         }
         let mut printer = EscPosPrinter {
-            addr,
-            stream: None,
+            link,
             width,
             health,
             last: None,
+            pending: Vec::new(),
         };
-        printer.connect(Instant::now() + CONNECT_TIMEOUT)?;
-        tracing::debug!(%addr, "ESC/POS printer connected");
+        printer.link.open(Instant::now() + CONNECT_TIMEOUT)?;
+        tracing::debug!(link = %printer.link.describe(), "ESC/POS printer opened");
         Ok(printer)
     }
 
-    /// The printer's address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    /// Where the printer is (`tcp:…`, `serial:…`, `usb:…`).
+    pub fn location(&self) -> String {
+        self.link.describe()
     }
 
     /// Paper width from the selector.
@@ -394,41 +537,24 @@ impl EscPosPrinter {
         self.width
     }
 
-    fn connect(&mut self, deadline: Instant) -> Result<&mut TcpStream, DeviceError> {
-        if self.stream.is_none() {
-            let t = remaining(deadline)?.min(CONNECT_TIMEOUT);
-            let s =
-                TcpStream::connect_timeout(&self.addr, t).map_err(|e| io_error(e, "connecting"))?;
-            let _ = s.set_nodelay(true);
-            self.stream = Some(s);
-        }
-        self.stream
-            .as_mut()
-            .ok_or_else(|| DeviceError::new(ErrorKind::Disconnected, "no connection"))
-    }
-
-    /// Runs `f` on the connection; a transport failure drops the
-    /// connection (the next call reconnects once) and marks health.
+    /// Runs `f` on the link; a transport failure closes the link (the
+    /// next call opens it again) and a kept link that turned out dead is
+    /// reopened once (printer power-cycled, cable replugged).
     fn with_link<T>(
         &mut self,
         deadline: Instant,
-        f: impl Fn(&mut TcpStream, Instant) -> Result<T, DeviceError>,
+        f: impl Fn(&mut dyn Transport, Instant) -> Result<T, DeviceError>,
     ) -> Result<T, DeviceError> {
-        let fresh = self.stream.is_none();
-        let first = {
-            let s = self.connect(deadline)?;
-            f(s, deadline)
-        };
-        match first {
+        let fresh = !self.link.is_open();
+        self.link.open(deadline)?;
+        match f(self.link.as_mut(), deadline) {
             Err(e) if e.kind() == ErrorKind::Disconnected && !fresh => {
-                // A kept connection may have been closed by the printer
-                // (power cycle, idle timeout): one new connection.
-                self.stream = None;
+                self.link.close();
                 self.health.bump("reconnects");
-                let s = self.connect(deadline)?;
-                let r = f(s, deadline);
+                self.link.open(deadline)?;
+                let r = f(self.link.as_mut(), deadline);
                 if r.is_err() {
-                    self.stream = None;
+                    self.link.close();
                 }
                 r
             }
@@ -437,7 +563,7 @@ impl EscPosPrinter {
                     e.kind(),
                     ErrorKind::Disconnected | ErrorKind::Timeout | ErrorKind::Protocol
                 ) {
-                    self.stream = None;
+                    self.link.close();
                 }
                 Err(e)
             }
@@ -505,61 +631,94 @@ impl EscPosPrinter {
             self.last = None;
         }
     }
-}
 
-fn ask_status(s: &mut TcpStream, deadline: Instant) -> Result<PrinterStatus, DeviceError> {
-    // Drop stale bytes (an answer that came after an earlier timeout) so
-    // the answers line up with the questions.
-    s.set_nonblocking(true)
-        .map_err(|e| io_error(e, "draining"))?;
-    let mut junk = [0u8; 64];
-    loop {
-        match s.read(&mut junk) {
-            Ok(0) => {
-                let _ = s.set_nonblocking(false);
-                return Err(DeviceError::new(
-                    ErrorKind::Disconnected,
-                    "printer closed the connection",
-                ));
+    /// Status with the events it caused (and any noticed since the last
+    /// call, for example during a print).
+    pub fn status_with_events(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<(PrinterStatus, Vec<DeviceEvent>), DeviceError> {
+        match self.with_link(deadline, ask_status) {
+            Ok(s) => {
+                let mut events = std::mem::take(&mut self.pending);
+                events.extend(self.observe(&s));
+                Ok((s, events))
             }
-            Ok(_) => continue,
-            Err(e) if e.kind() == IoKind::WouldBlock => break,
             Err(e) => {
-                let _ = s.set_nonblocking(false);
-                return Err(io_error(e, "draining"));
+                self.went_offline(&e);
+                Err(e)
             }
         }
     }
-    s.set_nonblocking(false)
-        .map_err(|e| io_error(e, "draining"))?;
-    s.set_write_timeout(Some(remaining(deadline)?))
-        .map_err(|e| io_error(e, "status"))?;
-    s.write_all(&STATUS_REQUEST)
-        .map_err(|e| io_error(e, "sending status request"))?;
+
+    /// A status read that keeps its events for the next poll.
+    fn status_keep_events(&mut self, deadline: Instant) -> Result<PrinterStatus, DeviceError> {
+        let (s, events) = self.status_with_events(deadline)?;
+        self.pending.extend(events);
+        Ok(s)
+    }
+
+    /// Status between two blocks of a job: on the open link only (never
+    /// a reconnect, which would lose the printer's place in the job).
+    fn status_mid_job(&mut self, deadline: Instant) -> Result<PrinterStatus, DeviceError> {
+        let r = ask_status(self.link.as_mut(), deadline);
+        match r {
+            Ok(s) => {
+                let events = self.observe(&s);
+                self.pending.extend(events);
+                Ok(s)
+            }
+            Err(e) => {
+                self.link.close();
+                self.went_offline(&e);
+                Err(e)
+            }
+        }
+    }
+
+    fn interrupted(&mut self, e: DeviceError, printed_blocks: usize, total: usize) -> DeviceError {
+        self.health.bump("print_errors");
+        self.health.bump("print_interrupted");
+        let info = PrintInterrupted {
+            printed_blocks,
+            total,
+        };
+        tracing::warn!(
+            link = %self.link.describe(),
+            kind = e.kind().code(),
+            printed_blocks,
+            total,
+            "print job interrupted"
+        );
+        DeviceError::new(
+            e.kind(),
+            format!(
+                "{}; {info}; reprint from block {printed_blocks}",
+                e.detail()
+            ),
+        )
+        .with_source(info)
+    }
+}
+
+/// Asks the four real-time statuses and decodes them.
+fn ask_status(link: &mut dyn Transport, deadline: Instant) -> Result<PrinterStatus, DeviceError> {
+    // Drop stale bytes (an answer that came after an earlier timeout) so
+    // the answers line up with the questions.
+    link.discard_input()?;
+    link.write_all(&STATUS_REQUEST, deadline)?;
     let mut got = [0u8; 4];
     let mut n = 0;
     while n < got.len() {
-        s.set_read_timeout(Some(remaining(deadline)?))
-            .map_err(|e| io_error(e, "status"))?;
-        match s.read(got.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => {
+        match link.read(got.get_mut(n..).unwrap_or_default(), deadline) {
+            Ok(k) => n += k,
+            Err(e) if e.kind() == ErrorKind::Timeout => {
                 return Err(DeviceError::new(
-                    ErrorKind::Disconnected,
-                    "printer closed the connection",
+                    ErrorKind::Timeout,
+                    format!("status: {n} of 4 answer bytes before the deadline"),
                 ));
             }
-            Ok(k) => n += k,
-            Err(e) if e.kind() == IoKind::Interrupted => continue,
-            Err(e) => {
-                let mut err = io_error(e, "reading status");
-                if err.kind() == ErrorKind::Timeout {
-                    err = DeviceError::new(
-                        ErrorKind::Timeout,
-                        format!("status: {n} of 4 answer bytes before the deadline"),
-                    );
-                }
-                return Err(err);
-            }
+            Err(e) => return Err(e),
         }
     }
     decode_status(got).ok_or_else(|| {
@@ -584,8 +743,8 @@ impl Device for EscPosPrinter {
         match self.status_with_events(deadline) {
             Ok((_, events)) => events,
             Err(e) => {
-                tracing::debug!(addr = %self.addr, kind = e.kind().code(), detail = e.detail(), "status poll failed");
-                Vec::new()
+                tracing::debug!(link = %self.link.describe(), kind = e.kind().code(), detail = e.detail(), "status poll failed");
+                std::mem::take(&mut self.pending)
             }
         }
     }
@@ -598,35 +757,16 @@ impl Device for EscPosPrinter {
     /// page is printed only on request ([`self_test_receipt`]), never by
     /// a health check, so paper is not wasted.
     fn self_test(&mut self, deadline: Instant) -> Result<Health, DeviceError> {
-        ReceiptPrinter::status(self, deadline)?;
+        self.status_keep_events(deadline)?;
         self.health.last_self_test = Some(SystemTime::now());
         Ok(self.health.clone())
     }
 }
 
-impl EscPosPrinter {
-    /// Status with the events it caused.
-    pub fn status_with_events(
-        &mut self,
-        deadline: Instant,
-    ) -> Result<(PrinterStatus, Vec<DeviceEvent>), DeviceError> {
-        match self.with_link(deadline, ask_status) {
-            Ok(s) => {
-                let events = self.observe(&s);
-                Ok((s, events))
-            }
-            Err(e) => {
-                self.went_offline(&e);
-                Err(e)
-            }
-        }
-    }
-}
-
 impl ReceiptPrinter for EscPosPrinter {
     fn print(&mut self, receipt: &Receipt, deadline: Instant) -> Result<PrintOutcome, DeviceError> {
-        let bytes = encode(receipt)?;
-        let before = ReceiptPrinter::status(self, deadline)?;
+        let (header, blocks) = encode_parts(receipt)?;
+        let before = self.status_keep_events(deadline)?;
         if let Some(kind) = refusal(&before) {
             self.health.bump("print_errors");
             return Err(DeviceError::new(
@@ -634,23 +774,35 @@ impl ReceiptPrinter for EscPosPrinter {
                 "printer cannot print now; nothing was sent",
             ));
         }
-        let sent = self.with_link(deadline, |s, deadline| {
-            s.set_write_timeout(Some(remaining(deadline)?))
-                .map_err(|e| io_error(e, "print"))?;
-            s.write_all(&bytes)
-                .map_err(|e| io_error(e, "sending job"))?;
-            s.flush().map_err(|e| io_error(e, "sending job"))?;
-            Ok(bytes.len())
-        });
-        let bytes_sent = match sent {
-            Ok(n) => n,
-            Err(e) => {
-                self.health.bump("print_errors");
+        let total = blocks.len();
+        let mut bytes_sent = 0;
+        if let Err(e) = self.link.write_all(&header, deadline) {
+            self.link.close();
+            self.went_offline(&e);
+            return Err(self.interrupted(e, 0, total));
+        }
+        bytes_sent += header.len();
+        let mut status_after = before;
+        for (i, block) in blocks.iter().enumerate() {
+            if let Err(e) = self.link.write_all(block, deadline) {
+                self.link.close();
                 self.went_offline(&e);
-                return Err(e);
+                return Err(self.interrupted(e, i, total));
             }
-        };
-        let status_after = ReceiptPrinter::status(self, deadline)?;
+            bytes_sent += block.len();
+            // The printer answers DLE EOT as soon as it has read the
+            // request, that is after the block before it: paper running
+            // out during block i shows here.
+            let status = match self.status_mid_job(deadline) {
+                Ok(s) => s,
+                Err(e) => return Err(self.interrupted(e, i, total)),
+            };
+            if let Some(kind) = refusal(&status) {
+                let e = DeviceError::new(kind, "printer stopped mid-job");
+                return Err(self.interrupted(e, i, total));
+            }
+            status_after = status;
+        }
         self.health.bump("prints");
         Ok(PrintOutcome {
             bytes_sent,
@@ -659,7 +811,7 @@ impl ReceiptPrinter for EscPosPrinter {
     }
 
     fn status(&mut self, deadline: Instant) -> Result<PrinterStatus, DeviceError> {
-        self.status_with_events(deadline).map(|(s, _)| s)
+        self.status_keep_events(deadline)
     }
 }
 

@@ -61,10 +61,12 @@ pub enum Action {
         level: char,
         justify: Justify,
     },
-    /// A 1D barcode with its data.
+    /// A 1D barcode with its data (for CODE128 with the code sets
+    /// resolved) and the command's data bytes as sent (`raw`).
     Barcode {
         kind: &'static str,
         data: Vec<u8>,
+        raw: Vec<u8>,
         height: u8,
         module: u8,
         justify: Justify,
@@ -488,6 +490,7 @@ impl Parser {
             let data = sub(b, 3, 3 + end).to_vec();
             let action = Action::Barcode {
                 kind: kind(m),
+                raw: data.clone(),
                 data,
                 height: self.barcode_height,
                 module: self.barcode_module,
@@ -502,13 +505,16 @@ impl Parser {
         if b.len() < 4 + n {
             return Step::More;
         }
-        let mut data = sub(b, 4, 4 + n).to_vec();
-        if m == 73 {
-            data = code128_payload(&data);
-        }
+        let raw = sub(b, 4, 4 + n).to_vec();
+        let data = if m == 73 {
+            code128_payload(&raw)
+        } else {
+            raw.clone()
+        };
         let action = Action::Barcode {
             kind: kind(m),
             data,
+            raw,
             height: self.barcode_height,
             module: self.barcode_module,
             justify: self.style.justify,

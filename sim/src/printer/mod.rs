@@ -23,9 +23,23 @@
 //!
 //! "Unplugged" closes the listening socket and every connection, so a
 //! driver sees connection refused, exactly as with a printer switched off.
+//!
+//! Serial mode ([`PrinterSim::start_serial`]) serves the same printer on a
+//! pseudo-terminal under a stable symlink; unplugging hangs the terminal
+//! up and removes the link, replugging makes a new one.
+//!
+//! Paper running out mid-job: [`PrinterSim::set_paper_runs_out_after`]
+//! lets `n` more lines print; the next thing to print finds the paper out,
+//! the job is recorded `complete: false` with what got printed, the rest
+//! is discarded and the status says paper out until paper is loaded
+//! ([`PrinterSim::set_paper`] `Ok`).
+//!
+//! 1D barcodes are drawn as bars from the bytes received ([`symbols`]),
+//! so a decoder reading the PNG checks what the host sent.
 
 pub mod escpos;
 pub mod render;
+pub mod symbols;
 
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -43,6 +57,8 @@ use render::Item;
 
 /// Paper width of the simulated head (80 mm at 203 dpi).
 pub const PAPER_DOTS: u32 = 576;
+/// Paper width of a 58 mm head at 203 dpi.
+pub const PAPER_DOTS_58: u32 = 384;
 
 /// How long the serving threads sleep between looks at the state.
 const TICK: Duration = Duration::from_millis(20);
@@ -90,9 +106,15 @@ pub struct PrinterState {
     pub jobs: usize,
     pub discarded_bytes: u64,
     pub status_requests: u64,
+    /// Printable width in dots (576 for 80 mm, 384 for 58 mm).
+    pub paper_dots: u32,
+    /// Lines left before the paper runs out, when armed.
+    pub paper_runs_out_after: Option<u32>,
 }
 
 struct State {
+    paper_dots: u32,
+    runs_out_after: Option<u32>,
     paper: SimPaper,
     cover_open: bool,
     unplugged: bool,
@@ -106,6 +128,8 @@ struct State {
 
 struct Inner {
     addr: SocketAddr,
+    /// The stable path in serial mode.
+    link: Option<PathBuf>,
     jobs_dir: PathBuf,
     state: Mutex<State>,
     changed: Condvar,
@@ -138,8 +162,11 @@ impl PrinterSim {
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             addr,
+            link: None,
             jobs_dir: jobs_dir.to_path_buf(),
             state: Mutex::new(State {
+                paper_dots: PAPER_DOTS,
+                runs_out_after: None,
                 paper: SimPaper::Ok,
                 cover_open: false,
                 unplugged: false,
@@ -162,9 +189,78 @@ impl PrinterSim {
         })
     }
 
-    /// The address it listens on.
+    /// Serves the printer on a pseudo-terminal reachable as `dir/name`
+    /// (a symlink to the current `/dev/pts/N`); jobs are kept in
+    /// `dir/name-jobs`. [`PrinterSim::addr`] is `0.0.0.0:0` in this mode.
+    pub fn start_serial(dir: &Path, name: &str) -> anyhow::Result<PrinterSim> {
+        let jobs_dir = dir.join(format!("{name}-jobs"));
+        std::fs::create_dir_all(&jobs_dir)
+            .with_context(|| format!("creating {}", jobs_dir.display()))?;
+        let pty = crate::pty::LinkedPty::open(dir, name)
+            .with_context(|| format!("opening a pseudo-terminal at {}", dir.display()))?;
+        let inner = Arc::new(Inner {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            link: Some(pty.link_path().to_path_buf()),
+            jobs_dir,
+            state: Mutex::new(State {
+                paper_dots: PAPER_DOTS,
+                runs_out_after: None,
+                paper: SimPaper::Ok,
+                cover_open: false,
+                unplugged: false,
+                jobs: Vec::new(),
+                next_id: 1,
+                discarded_bytes: 0,
+                status_requests: 0,
+                plug_epoch: 0,
+            }),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let i2 = inner.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("sim-printer-{name}"))
+            .spawn(move || serve_pty(i2, pty))?;
+        Ok(PrinterSim {
+            inner,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        })
+    }
+
+    /// The address it listens on (`0.0.0.0:0` in serial mode).
     pub fn addr(&self) -> SocketAddr {
         self.inner.addr
+    }
+
+    /// The stable serial path in serial mode.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.inner.link.clone()
+    }
+
+    /// The selector a driver opens: `tcp:ADDR` or `serial:PATH`.
+    pub fn selector(&self) -> String {
+        match &self.inner.link {
+            Some(p) => format!("serial:{}", p.display()),
+            None => format!("tcp:{}", self.inner.addr),
+        }
+    }
+
+    /// Paper width in millimetres, 80 (576 dots) or 58 (384 dots); other
+    /// values keep the width. Jobs are rendered and wrapped at it.
+    pub fn set_paper_width_mm(&self, mm: u32) {
+        let dots = match mm {
+            58 => PAPER_DOTS_58,
+            80 => PAPER_DOTS,
+            _ => return,
+        };
+        self.inner.lock().paper_dots = dots;
+    }
+
+    /// Lets `lines` more text lines print, then the paper runs out (the
+    /// job in progress ends incomplete); `None` disarms.
+    pub fn set_paper_runs_out_after(&self, lines: Option<u32>) {
+        self.inner.lock().runs_out_after = lines;
+        self.inner.changed.notify_all();
     }
 
     /// Sets the paper sensor.
@@ -222,13 +318,18 @@ impl PrinterSim {
     pub fn state(&self) -> PrinterState {
         let s = self.inner.lock();
         PrinterState {
-            address: self.inner.addr.to_string(),
+            address: match &self.inner.link {
+                Some(p) => p.display().to_string(),
+                None => self.inner.addr.to_string(),
+            },
             paper: s.paper,
             cover_open: s.cover_open,
             unplugged: s.unplugged,
             jobs: s.jobs.len(),
             discarded_bytes: s.discarded_bytes,
             status_requests: s.status_requests,
+            paper_dots: s.paper_dots,
+            paper_runs_out_after: s.runs_out_after,
         }
     }
 
@@ -304,6 +405,20 @@ struct Session {
     line: Vec<u8>,
     line_style: Option<Style>,
     job: Option<Open>,
+    /// Lines printed, for the paper running out after some.
+    printed_lines: u32,
+}
+
+impl Session {
+    fn new() -> Session {
+        Session {
+            parser: Parser::new(),
+            line: Vec::new(),
+            line_style: None,
+            job: None,
+            printed_lines: 0,
+        }
+    }
 }
 
 fn decode(bytes: &[u8]) -> String {
@@ -331,15 +446,11 @@ impl Session {
         let job = self.job();
         job.lines.push(text.clone());
         job.items.push(Item::Line { text, style });
+        self.printed_lines += 1;
     }
 
     /// Applies one action; returns bytes to send back.
-    fn apply(
-        &mut self,
-        inner: &Inner,
-        action: Action,
-        ready: bool,
-    ) -> (Option<Vec<u8>>, Option<PrintJob>) {
+    fn apply(&mut self, inner: &Inner, action: Action) -> (Option<Vec<u8>>, Option<PrintJob>) {
         let mut finished = None;
         let prints = matches!(
             action,
@@ -352,6 +463,20 @@ impl Session {
                 | Action::Raster { .. }
                 | Action::Cut { .. }
         );
+        let ready = {
+            let mut s = inner.lock();
+            // Lines printed since the last look use up the armed paper.
+            if let Some(left) = s.runs_out_after.as_mut() {
+                *left = left.saturating_sub(self.printed_lines);
+            }
+            self.printed_lines = 0;
+            if prints && s.runs_out_after == Some(0) {
+                s.runs_out_after = None;
+                s.paper = SimPaper::Out;
+                tracing::info!("paper ran out mid-job");
+            }
+            s.paper != SimPaper::Out && !s.cover_open
+        };
         if prints && !ready {
             if let Action::Text(t, _) = &action {
                 inner.lock().discarded_bytes += t.len() as u64;
@@ -411,9 +536,10 @@ impl Session {
             Action::Barcode {
                 kind,
                 data,
+                raw,
                 height,
+                module,
                 justify,
-                ..
             } => {
                 let text = decode(&data);
                 let job = self.job();
@@ -421,7 +547,9 @@ impl Session {
                 job.items.push(Item::Barcode {
                     kind,
                     data: text,
+                    raw,
                     height,
+                    module,
                     justify,
                 });
                 None
@@ -469,7 +597,8 @@ impl Session {
             s.next_id += 1;
             id
         };
-        let img = render::render(&open.items, PAPER_DOTS);
+        let dots = inner.lock().paper_dots;
+        let img = render::render(&open.items, dots);
         let path = inner.jobs_dir.join(format!("job-{id:04}.png"));
         let png = match img.save(&path) {
             Ok(()) => Some(path),
@@ -549,16 +678,58 @@ fn printer_id(n: u8) -> Vec<u8> {
     }
 }
 
+/// Feeds received bytes through the session; returns the bytes to send
+/// back and records finished jobs.
+fn process(inner: &Inner, session: &mut Session, chunk: &[u8]) -> Vec<u8> {
+    let n = chunk.len();
+    let actions = session.parser.push(chunk);
+    if let Some(job) = session.job.as_mut() {
+        job.bytes += n;
+    }
+    let mut counted = session.job.is_some();
+    let mut replies = Vec::new();
+    for action in actions {
+        let (reply, finished) = session.apply(inner, action);
+        if !counted && let Some(job) = session.job.as_mut() {
+            job.bytes += n;
+            counted = true;
+        }
+        if let Some(bytes) = reply {
+            replies.extend_from_slice(&bytes);
+        }
+        if let Some(job) = finished {
+            tracing::info!(
+                id = job.id,
+                bytes = job.bytes,
+                complete = job.complete,
+                "print job received"
+            );
+            inner.lock().jobs.push(job);
+            inner.changed.notify_all();
+            counted = false;
+        }
+    }
+    replies
+}
+
+/// The link closed: whatever was open ends here, not complete.
+fn close_session(inner: &Inner, session: &mut Session) {
+    if let Some(job) = session.finish(inner, false, false) {
+        tracing::info!(
+            id = job.id,
+            bytes = job.bytes,
+            "print job ended by closed connection"
+        );
+        inner.lock().jobs.push(job);
+        inner.changed.notify_all();
+    }
+}
+
 fn serve(inner: Arc<Inner>, mut stream: TcpStream) {
     let epoch = inner.lock().plug_epoch;
     let _ = stream.set_read_timeout(Some(TICK * 2));
     let _ = stream.set_nodelay(true);
-    let mut session = Session {
-        parser: Parser::new(),
-        line: Vec::new(),
-        line_style: None,
-        job: None,
-    };
+    let mut session = Session::new();
     let mut buf = [0u8; 4096];
     loop {
         if inner.stop.load(Ordering::SeqCst) {
@@ -587,50 +758,59 @@ fn serve(inner: Arc<Inner>, mut stream: TcpStream) {
             }
             Err(_) => break,
         };
-        let chunk = buf.get(..n).unwrap_or_default();
-        let actions = session.parser.push(chunk);
-        if let Some(job) = session.job.as_mut() {
-            job.bytes += n;
-        }
-        let mut counted = session.job.is_some();
-        for action in actions {
-            let ready = {
-                let s = inner.lock();
-                s.paper != SimPaper::Out && !s.cover_open
-            };
-            let (reply, finished) = session.apply(&inner, action, ready);
-            if !counted && let Some(job) = session.job.as_mut() {
-                job.bytes += n;
-                counted = true;
-            }
-            if let Some(bytes) = reply
-                && stream.write_all(&bytes).is_err()
-            {
-                break;
-            }
-            if let Some(job) = finished {
-                tracing::info!(
-                    id = job.id,
-                    bytes = job.bytes,
-                    complete = job.complete,
-                    "print job received"
-                );
-                inner.lock().jobs.push(job);
-                inner.changed.notify_all();
-                counted = false;
-            }
+        let replies = process(&inner, &mut session, buf.get(..n).unwrap_or_default());
+        if !replies.is_empty() && stream.write_all(&replies).is_err() {
+            break;
         }
     }
-    // Connection closed: whatever was open ends here, not complete.
-    if let Some(job) = session.finish(&inner, false, false) {
-        tracing::info!(
-            id = job.id,
-            bytes = job.bytes,
-            "print job ended by closed connection"
-        );
-        inner.lock().jobs.push(job);
-        inner.changed.notify_all();
+    close_session(&inner, &mut session);
+}
+
+/// Serial mode: one session on the pseudo-terminal, reset at every
+/// replug.
+fn serve_pty(inner: Arc<Inner>, mut pty: crate::pty::LinkedPty) {
+    let mut session = Session::new();
+    let mut buf = [0u8; 4096];
+    while !inner.stop.load(Ordering::SeqCst) {
+        let unplugged = inner.lock().unplugged;
+        if unplugged {
+            if !pty.is_unplugged() {
+                pty.unplug();
+                // The job being received is lost with the power.
+                session = Session::new();
+            }
+            std::thread::sleep(TICK);
+            continue;
+        }
+        if pty.is_unplugged() {
+            if let Err(e) = pty.replug() {
+                tracing::warn!(error = %e, "printer pseudo-terminal replug failed; retrying");
+                std::thread::sleep(TICK * 5);
+                continue;
+            }
+            session = Session::new();
+        }
+        let Some(p) = pty.pty() else { continue };
+        let n = match p.read(&mut buf, TICK * 2) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!(error = %e, "printer pseudo-terminal read failed");
+                std::thread::sleep(TICK);
+                continue;
+            }
+        };
+        if n == 0 {
+            continue;
+        }
+        let replies = process(&inner, &mut session, buf.get(..n).unwrap_or_default());
+        if !replies.is_empty()
+            && let Some(p) = pty.pty()
+            && let Err(e) = p.write_all(&replies, Duration::from_secs(1))
+        {
+            tracing::debug!(error = %e, "printer pseudo-terminal write failed");
+        }
     }
+    close_session(&inner, &mut session);
 }
 
 #[cfg(test)]

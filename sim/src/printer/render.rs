@@ -11,6 +11,7 @@ use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use image::{GrayImage, Luma};
 
 use super::escpos::{Justify, Style};
+use super::symbols;
 
 static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Regular.otf");
 static BOLD: &[u8] = include_bytes!("../../../assets/fonts/NotoSansSC-Bold.otf");
@@ -41,7 +42,11 @@ pub enum Item {
     Barcode {
         kind: &'static str,
         data: String,
+        /// The command's data bytes as sent (CODE128 with its code sets).
+        raw: Vec<u8>,
         height: u8,
+        /// Dots per module (GS w).
+        module: u8,
         justify: Justify,
     },
     Raster {
@@ -123,7 +128,7 @@ fn item_height(item: &Item, paper: u32) -> u32 {
             Some((w, _)) => (w as u32 + 8) * u32::from(*module),
             None => CELL_H + LEADING,
         },
-        Item::Barcode { height, .. } => u32::from(*height) + CELL_H + LEADING,
+        Item::Barcode { height, .. } => u32::from(*height) + CELL_H + LEADING + 4,
         Item::Raster { height, .. } => *height as u32,
         Item::Cut { .. } => 16,
     }
@@ -260,33 +265,62 @@ pub fn render(items: &[Item], paper: u32) -> GrayImage {
             Item::Barcode {
                 kind,
                 data,
+                raw,
                 height,
+                module,
                 justify,
             } => {
-                // The symbol's bars are not drawn yet (receipt printer
-                // completion, issue 3); a framed box keeps its place and
-                // its human-readable text is printed below it.
+                // The bars from the bytes the host sent, then the
+                // human-readable text below (GS H 2). A symbol the
+                // printer cannot make is printed as its text in a frame.
                 let style = Style {
                     justify: *justify,
                     ..Style::default()
                 };
-                let label = format!("[{kind}] {data}");
-                let width: u32 = label
-                    .chars()
-                    .map(|c| cell_width(c, &style))
-                    .sum::<u32>()
-                    .min(paper);
-                let x0 = x_for(*justify, width, paper);
                 let bh = u32::from(*height);
-                canvas.rect(x0, y, width, 2);
-                canvas.rect(x0, y + bh.saturating_sub(2), width, 2);
-                canvas.rect(x0, y, 2, bh);
-                canvas.rect(x0 + width.saturating_sub(2), y, 2, bh);
-                let mut x = x0;
+                let mw = u32::from((*module).max(1));
+                // A symbol wider than the paper is not printed by a
+                // printer either: it gets the framed text instead.
+                let modules = match *kind {
+                    "CODE128" => symbols::code128(raw),
+                    "EAN-13" => symbols::ean13(raw),
+                    "CODE39" => symbols::code39(raw),
+                    "ITF" => symbols::itf(raw),
+                    _ => None,
+                }
+                .filter(|m| m.len() as u32 * mw <= paper);
+                let label = match modules {
+                    Some(m) => {
+                        let width = m.len() as u32 * mw;
+                        let x0 = x_for(*justify, width, paper);
+                        for (i, bar) in m.iter().enumerate() {
+                            if *bar {
+                                canvas.rect(x0 + i as u32 * mw, y, mw, bh);
+                            }
+                        }
+                        data.clone()
+                    }
+                    None => {
+                        let label = format!("[{kind}] {data}");
+                        let width: u32 = label
+                            .chars()
+                            .map(|c| cell_width(c, &style))
+                            .sum::<u32>()
+                            .min(paper);
+                        let x0 = x_for(*justify, width, paper);
+                        canvas.rect(x0, y, width, 2);
+                        canvas.rect(x0, y + bh.saturating_sub(2), width, 2);
+                        canvas.rect(x0, y, 2, bh);
+                        canvas.rect(x0 + width.saturating_sub(2), y, 2, bh);
+                        label
+                    }
+                };
+                let width: u32 = label.chars().map(|c| cell_width(c, &style)).sum();
+                let mut x = x_for(*justify, width, paper);
                 if let Some(f) = regular.as_ref() {
                     for c in label.chars() {
                         let w = cell_width(c, &style);
-                        canvas.glyph(f, c, x, y + bh, w, &style);
+                        canvas.glyph(f, c, x, y + bh + 4, w, &style);
                         x += w;
                     }
                 }
