@@ -6,6 +6,7 @@
 //! | `tcp:127.0.0.1:9100` | a TCP socket (network receipt printer) |
 //! | `usb:0483:5740` or `usb:0483:5740:SERIAL` | a USB device by vendor and product id |
 //! | `ipp://host:631/printers/queue` | an IPP printer |
+//! | `input:/dev/input/event3` or `input:name=SUBSTRING` | a Linux input device (HID keyboard-mode code scanner), by path or by a part of its name |
 //! | `none` | the device is not fitted |
 
 use std::collections::BTreeMap;
@@ -34,6 +35,12 @@ pub enum Selector {
     Ipp {
         uri: String,
     },
+    /// A Linux input device: `path` when given as `input:/dev/input/eventN`,
+    /// otherwise found by the `name` option (`input:name=SUBSTRING`).
+    Input {
+        path: Option<String>,
+        options: BTreeMap<String, String>,
+    },
     None,
 }
 
@@ -41,9 +48,9 @@ impl Selector {
     /// An option value (`baud` in `serial:/dev/x?baud=9600`).
     pub fn option(&self, key: &str) -> Option<&str> {
         match self {
-            Selector::Serial { options, .. } | Selector::Tcp { options, .. } => {
-                options.get(key).map(String::as_str)
-            }
+            Selector::Serial { options, .. }
+            | Selector::Tcp { options, .. }
+            | Selector::Input { options, .. } => options.get(key).map(String::as_str),
             _ => None,
         }
     }
@@ -148,6 +155,21 @@ impl FromStr for Selector {
                     serial,
                 })
             }
+            "input" => {
+                let (path, options) = if rest.starts_with('/') {
+                    let (path, options) = split_query(rest)?;
+                    (Some(path.to_string()), options)
+                } else {
+                    (None, parse_options(rest)?)
+                };
+                if path.is_none() && options.get("name").is_none_or(String::is_empty) {
+                    return Err(DeviceError::new(
+                        ErrorKind::Config,
+                        "input selector needs /dev/input/eventN or name=SUBSTRING",
+                    ));
+                }
+                Ok(Selector::Input { path, options })
+            }
             other => Err(DeviceError::new(
                 ErrorKind::Config,
                 format!("unknown selector scheme {other:?}"),
@@ -184,6 +206,14 @@ impl fmt::Display for Selector {
                 serial: None,
             } => write!(f, "usb:{vendor:04x}:{product:04x}"),
             Selector::Ipp { uri } => f.write_str(uri),
+            Selector::Input {
+                path: Some(path),
+                options,
+            } => write!(f, "input:{path}{}", opts(options)),
+            Selector::Input {
+                path: None,
+                options,
+            } => write!(f, "input:{}", opts(options).trim_start_matches('?')),
             Selector::None => f.write_str("none"),
         }
     }
@@ -246,6 +276,38 @@ mod tests {
             },
         );
         check("none", Selector::None);
+    }
+
+    #[test]
+    fn parses_input_devices_by_path_or_name() {
+        check(
+            "input:/dev/input/event3",
+            Selector::Input {
+                path: Some("/dev/input/event3".into()),
+                options: BTreeMap::new(),
+            },
+        );
+        let mut o = BTreeMap::new();
+        o.insert("name".to_string(), "Honeywell Scanner".to_string());
+        let by_name = Selector::Input {
+            path: None,
+            options: o,
+        };
+        check("input:name=Honeywell Scanner", by_name.clone());
+        assert_eq!(by_name.option("name"), Some("Honeywell Scanner"));
+        let mut o = BTreeMap::new();
+        o.insert("gap_ms".to_string(), "80".to_string());
+        check(
+            "input:/dev/input/event0?gap_ms=80",
+            Selector::Input {
+                path: Some("/dev/input/event0".into()),
+                options: o,
+            },
+        );
+        for bad in ["input:", "input:name=", "input:event3", "input:name"] {
+            let err = bad.parse::<Selector>().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+        }
     }
 
     #[test]
