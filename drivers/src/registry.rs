@@ -19,10 +19,13 @@ pub fn open_id_card_reader(selector: &Selector) -> Result<Box<dyn IdCardReader>,
     }
 }
 
-/// Opens a receipt printer: `tcp:HOST:PORT` speaks ESC/POS over TCP.
+/// Opens a receipt printer: ESC/POS over `tcp:HOST:PORT`,
+/// `serial:PATH[?baud=N]` or `usb:VID:PID[:SERIAL]` (`?width=58` for 58 mm paper).
 pub fn open_receipt_printer(selector: &Selector) -> Result<Box<dyn ReceiptPrinter>, DeviceError> {
     match selector {
-        Selector::Tcp { .. } => Ok(Box::new(EscPosPrinter::open(selector)?)),
+        Selector::Tcp { .. } | Selector::Serial { .. } | Selector::Usb { .. } => {
+            Ok(Box::new(EscPosPrinter::open(selector)?))
+        }
         other => Err(unsupported("receipt printer", other)),
     }
 }
@@ -54,13 +57,72 @@ pub fn open_device(kind: DeviceKind, selector: &Selector) -> Result<Box<dyn Devi
             other => Err(unsupported("ID card reader", other)),
         },
         DeviceKind::ReceiptPrinter => match selector {
-            Selector::Tcp { .. } => Ok(Box::new(EscPosPrinter::open(selector)?)),
+            Selector::Tcp { .. } | Selector::Serial { .. } | Selector::Usb { .. } => {
+                Ok(Box::new(EscPosPrinter::open(selector)?))
+            }
             other => Err(unsupported("receipt printer", other)),
+        },
+        DeviceKind::FingerprintScanner => match selector {
+            Selector::Serial { .. } => Ok(Box::new(crate::fingerprint::FingerprintModule::open(
+                selector,
+            )?)),
+            other => Err(unsupported("fingerprint scanner", other)),
+        },
+        DeviceKind::BarcodeScanner => match selector {
+            Selector::Serial { .. } => Ok(Box::new(crate::scanner::SerialScanner::open(selector)?)),
+            Selector::Input { .. } => Ok(Box::new(crate::scanner::HidScanner::open(selector)?)),
+            other => Err(unsupported("code scanner", other)),
+        },
+        DeviceKind::PinPad => match selector {
+            Selector::Serial { .. } => Ok(Box::new(crate::pinpad::SerialPinPad::open(
+                selector,
+                std::time::Instant::now() + std::time::Duration::from_secs(3),
+            )?)),
+            other => Err(unsupported("PIN pad", other)),
+        },
+        DeviceKind::DocumentPrinter => match selector {
+            Selector::Ipp { .. } => Ok(Box::new(crate::ipp_printer::IppPrinter::open(selector)?)),
+            other => Err(unsupported("A4 printer", other)),
         },
         other => Err(DeviceError::new(
             ErrorKind::Unsupported,
             format!("no driver for {} yet", other.name_en()),
         )),
+    }
+}
+
+/// Opens a fingerprint scanner: `serial:PATH[?baud=57600&address=…&password=…]`
+/// speaks the `EF 01` module protocol.
+pub fn open_fingerprint_scanner(
+    selector: &Selector,
+) -> Result<Box<dyn hal::fingerprint::FingerprintScanner>, DeviceError> {
+    match selector {
+        Selector::Serial { .. } => Ok(Box::new(crate::fingerprint::FingerprintModule::open(
+            selector,
+        )?)),
+        other => Err(unsupported("fingerprint scanner", other)),
+    }
+}
+
+/// Opens a code scanner: `serial:PATH[?…]` (USB-CDC mode) or
+/// `input:/dev/input/eventN` / `input:name=…` (HID keyboard mode).
+pub fn open_barcode_scanner(
+    selector: &Selector,
+) -> Result<Box<dyn hal::scanner::BarcodeScanner>, DeviceError> {
+    match selector {
+        Selector::Serial { .. } => Ok(Box::new(crate::scanner::SerialScanner::open(selector)?)),
+        Selector::Input { .. } => Ok(Box::new(crate::scanner::HidScanner::open(selector)?)),
+        other => Err(unsupported("code scanner", other)),
+    }
+}
+
+/// Opens an A4 printer: `ipp://HOST[:PORT]/PATH` speaks IPP.
+pub fn open_document_printer(
+    selector: &Selector,
+) -> Result<Box<dyn hal::docprinter::DocumentPrinter>, DeviceError> {
+    match selector {
+        Selector::Ipp { .. } => Ok(Box::new(crate::ipp_printer::IppPrinter::open(selector)?)),
+        other => Err(unsupported("A4 printer", other)),
     }
 }
 

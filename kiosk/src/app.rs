@@ -29,6 +29,10 @@ use crate::ui::MainWindow;
 pub struct Devices {
     pub idcard: Option<IdCardHandle>,
     pub receipt_printer: Option<ReceiptPrinterHandle>,
+    /// The other configured devices (fingerprint scanner, code scanner,
+    /// card reader, PIN pad, A4 printer), supervised by their actors for
+    /// health, heartbeat, self-test and hot-plug until a journey uses them.
+    pub others: Vec<hal::actor::Handle<Box<dyn hal::Device>>>,
 }
 
 impl std::fmt::Debug for Devices {
@@ -41,6 +45,14 @@ impl std::fmt::Debug for Devices {
             .field(
                 "receipt_printer",
                 &self.receipt_printer.as_ref().map(|h| h.name().to_string()),
+            )
+            .field(
+                "others",
+                &self
+                    .others
+                    .iter()
+                    .map(|h| h.name().to_string())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -58,6 +70,13 @@ impl Devices {
             });
         }
         if let Some(h) = &self.receipt_printer {
+            out.push(HealthSource {
+                name: h.name().to_string(),
+                kind: h.kind(),
+                health: h.watch_health(),
+            });
+        }
+        for h in &self.others {
             out.push(HealthSource {
                 name: h.name().to_string(),
                 kind: h.kind(),

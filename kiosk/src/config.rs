@@ -148,6 +148,11 @@ pub enum ConfigError {
 pub const KNOWN_DEVICES: &[(&str, DeviceKind)] = &[
     ("idcard", DeviceKind::IdCardReader),
     ("receipt_printer", DeviceKind::ReceiptPrinter),
+    ("fingerprint", DeviceKind::FingerprintScanner),
+    ("scanner", DeviceKind::BarcodeScanner),
+    ("card_reader", DeviceKind::CardReader),
+    ("pin_pad", DeviceKind::PinPad),
+    ("a4_printer", DeviceKind::DocumentPrinter),
 ];
 
 /// One configured device.

@@ -98,6 +98,23 @@ fn open_devices(config: &Config) -> anyhow::Result<Devices> {
             move || drivers::registry::open_receipt_printer(&selector),
         )?);
     }
+    // Every other configured device runs in its own actor for health,
+    // heartbeat, self-test and hot-plug.
+    for entry in config.device_entries()? {
+        if matches!(entry.name.as_str(), "idcard" | "receipt_printer")
+            || entry.selector == hal::Selector::None
+        {
+            continue;
+        }
+        let kind = entry.kind;
+        tracing::info!(device = %entry.name, selector = %entry.selector, "device");
+        let selector = entry.selector.clone();
+        devices
+            .others
+            .push(hal::actor::spawn(&entry.name, kind, move || {
+                drivers::registry::open_device(kind, &selector)
+            })?);
+    }
     Ok(devices)
 }
 

@@ -38,6 +38,7 @@ fn unplugged_reader_and_unreachable_backend_have_a_way_out() {
     let devices = kiosk::Devices {
         idcard: Some(reader(&idcard)),
         receipt_printer: None,
+        others: Vec::new(),
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

@@ -51,6 +51,7 @@ fn home_screen_tiles_language_and_inactivity() {
     let devices = kiosk::Devices {
         idcard: Some(reader),
         receipt_printer: None,
+        others: Vec::new(),
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

@@ -54,6 +54,7 @@ fn gesture_pin_health_and_self_test() {
     let devices = kiosk::Devices {
         idcard: Some(reader(&idcard)),
         receipt_printer: Some(printer(&dead_printer)),
+        others: Vec::new(),
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

@@ -2,9 +2,15 @@
 //!
 //! ```text
 //! kioskctl idcard read --port PATH [--baud N] [--timeout-ms N]
+//! kioskctl fingerprint status|capture|search --port PATH [--baud N] [--password HEX] [--json]
+//! kioskctl fingerprint match-card --features FILE --port PATH [--json]
 //! kioskctl printer status --addr HOST:PORT [--timeout-ms N]
 //! kioskctl printer test --addr HOST:PORT [--timeout-ms N]
+//! kioskctl printer status --uri ipp://HOST:PORT/printers/Q [--timeout-ms N]
+//! kioskctl printer print FILE.pdf --uri ipp://HOST:PORT/printers/Q [--json] [--timeout-ms N]
 //! kioskctl selftest --config FILE [--json] [--print] [--state FILE]
+//! kioskctl scanner listen --port PATH [--baud N] [--suffix cr|crlf|lf|none] [--prefix TEXT] [--aim] [--count N] [--timeout-ms N] [--json]
+//! kioskctl pinpad info --port PATH [--baud N] [--timeout-ms N]
 //! ```
 //!
 //! Output is JSON on stdout; errors are one line, Chinese then English,
@@ -14,8 +20,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod fingerprint;
 mod idcard;
+mod pinpad;
 mod printer;
+mod scanner;
 mod selftest;
 
 #[derive(Parser)]
@@ -51,6 +60,25 @@ enum Command {
         #[arg(long, default_value_t = 5_000)]
         timeout_ms: u64,
     },
+    /// 指纹仪 / fingerprint module (EF 01 over serial).
+    /// Exit 0 done; 1 no match / not found; 2 cannot open or config;
+    /// 3 no finger or poor image; 4 timeout; 5 protocol or module fault.
+    Fingerprint {
+        #[command(subcommand)]
+        action: fingerprint::Action,
+    },
+    /// 扫码器 / code scanner (serial mode).
+    /// Exit 0 after --count scans; 2 cannot open; 4 no scan in time; 5 port failed.
+    Scanner {
+        #[command(subcommand)]
+        action: scanner::Action,
+    },
+    /// 密码键盘 / PIN pad (ZT588-style serial).
+    /// Exit 0 answered; 2 cannot open; 4 timeout; 5 protocol or key error.
+    Pinpad {
+        #[command(subcommand)]
+        action: pinpad::Action,
+    },
     /// 身份证阅读器 / ID card reader (GA 467 over serial).
     Idcard {
         #[command(subcommand)]
@@ -79,14 +107,30 @@ enum IdcardAction {
 
 #[derive(Subcommand)]
 enum PrinterAction {
-    /// Prints the printer's real-time status as JSON.
+    /// Prints the printer's status as JSON: the receipt printer with
+    /// `--addr HOST:PORT` (or a `serial:PATH?baud=N` / `usb:VID:PID`
+    /// selector), the A4 printer with `--uri ipp://HOST:PORT/printers/Q`.
     Status {
+        #[arg(long, required_unless_present = "uri", conflicts_with = "uri")]
+        addr: Option<String>,
         #[arg(long)]
-        addr: String,
+        uri: Option<String>,
         #[arg(long, default_value_t = 3_000)]
         timeout_ms: u64,
     },
-    /// Prints a self-test receipt.
+    /// Prints a PDF on the A4 printer (IPP) and waits for the job.
+    /// Exit 0 printed; 2 unreachable or bad file; 4 timeout; 5 protocol;
+    /// 6 refused, stopped or aborted.
+    Print {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        uri: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 60_000)]
+        timeout_ms: u64,
+    },
+    /// Prints a self-test receipt (`--addr` as for status).
     Test {
         #[arg(long)]
         addr: String,
@@ -105,6 +149,9 @@ fn main() -> ExitCode {
             state,
             timeout_ms,
         } => selftest::run(&config, json, print, state, timeout_ms),
+        Command::Fingerprint { action } => fingerprint::run(action),
+        Command::Scanner { action } => scanner::run(action),
+        Command::Pinpad { action } => pinpad::run(action),
         Command::Idcard {
             action:
                 IdcardAction::Read {
@@ -114,8 +161,26 @@ fn main() -> ExitCode {
                 },
         } => idcard::read(&port, baud, timeout_ms),
         Command::Printer {
-            action: PrinterAction::Status { addr, timeout_ms },
-        } => printer::status(&addr, timeout_ms),
+            action:
+                PrinterAction::Status {
+                    addr,
+                    uri,
+                    timeout_ms,
+                },
+        } => match (addr, uri) {
+            (_, Some(uri)) => printer::a4_status(&uri, timeout_ms),
+            (Some(addr), None) => printer::status(&addr, timeout_ms),
+            (None, None) => ExitCode::from(2),
+        },
+        Command::Printer {
+            action:
+                PrinterAction::Print {
+                    file,
+                    uri,
+                    json,
+                    timeout_ms,
+                },
+        } => printer::a4_print(&file, &uri, json, timeout_ms),
         Command::Printer {
             action: PrinterAction::Test { addr, timeout_ms },
         } => printer::test(&addr, timeout_ms),

@@ -8,11 +8,16 @@
 //! | `POST /api/devices/{name}/card` | lay a card: `{"person":"zhangwei"}` or `{"card":{…}}` |
 //! | `DELETE /api/devices/{name}/card` | remove the card |
 //! | `POST /api/devices/{name}/pull` | the card is pulled during the next read |
-//! | `POST /api/devices/{name}/fault` | one-shot fault: `{"fault":"bad_checksum"}` |
-//! | `POST /api/devices/{name}/paper` | `{"paper":"ok"\|"near_end"\|"out"}` |
-//! | `POST /api/devices/{name}/cover` | `{"open":true}` |
+//! | `POST /api/devices/{name}/fault` | one-shot fault: `{"fault":"bad_checksum"}` (ID card reader: also `garbage_before_frame`, `split_writes`, `read_failure`, `sam_failure`, `silence`; fingerprint: `bad_checksum`, `garbage`, `silence`, `{"status":N}`; scanner: `split_writes`, `noise`; PIN pad: `bad_checksum`, `silence`) |
+//! | `POST /api/devices/{name}/finger` | fingerprint sensor: `{"finger":"zhangwei"}`, `"unknown"`, `"poor"`, `"none"` |
+//! | `POST /api/devices/{name}/scan` | code scanner: `{"text":"…","symbology":"qr","encoding":"utf8"}` or `{"hex":"…"}` |
+//! | `POST /api/devices/{name}/keys` | PIN pad: keys pressed, `{"keys":"123456e"}` (`c` clear, `x` cancel, `e` enter) |
+//! | `POST /api/devices/{name}/paper` | receipt printer `{"paper":"ok"\|"near_end"\|"out"}`, optionally `"runs_out_after": LINES`; A4 printer `{"paper":"ok"\|"out"}` |
+//! | `POST /api/devices/{name}/cover` | `{"open":true}` (either printer) |
+//! | `POST /api/devices/{name}/toner` | A4 printer: `{"level":0..100}` (≤10 warns, 0 stops) |
+//! | `POST /api/devices/{name}/stopped` | A4 printer: `{"stopped":true}` |
 //! | `POST /api/devices/{name}/unplug` / `replug` | take the device away / bring it back |
-//! | `GET /api/jobs` | every printed job: `[{"device","id","text","qr_codes",…}]` |
+//! | `GET /api/jobs` | every printed job: `[{"device","id","text","qr_codes",…}]` (A4 jobs: `"kind":"a4"` with name, format, bytes, state) |
 //! | `GET /api/jobs/{device}/{id}/png` | the job rendered as PNG |
 //! | `DELETE /api/jobs` | forget received jobs |
 //!
@@ -30,8 +35,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::farm::{Farm, SimDevice};
+use crate::fingerprint::{FingerState, FpFault};
 use crate::idcard::{IdFault, SimCard, demo_people};
+use crate::ipp::IppSim;
+use crate::pinpad::PadFault;
 use crate::printer::SimPaper;
+use crate::scanner::{ScanFault, ScanRequest};
 
 type Shared = Arc<Farm>;
 
@@ -48,6 +57,11 @@ pub fn router(farm: Arc<Farm>) -> Router {
         .route("/api/devices/{name}/pull", post(pull))
         .route("/api/devices/{name}/fault", post(fault))
         .route("/api/devices/{name}/paper", post(paper))
+        .route("/api/devices/{name}/finger", post(finger))
+        .route("/api/devices/{name}/scan", post(scan))
+        .route("/api/devices/{name}/keys", post(keys))
+        .route("/api/devices/{name}/toner", post(toner))
+        .route("/api/devices/{name}/stopped", post(stopped))
         .route("/api/devices/{name}/cover", post(cover))
         .route("/api/devices/{name}/unplug", post(unplug))
         .route("/api/devices/{name}/replug", post(replug))
@@ -177,8 +191,8 @@ async fn pull(State(farm): State<Shared>, Path(name): Path<String>) -> ApiResult
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FaultReq {
-    fault: IdFault,
+struct FaultReq<F> {
+    fault: F,
 }
 
 async fn fault(
@@ -186,9 +200,118 @@ async fn fault(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    let sim = idcard(&farm, &name)?;
-    let req: FaultReq = parse(&body)?;
-    sim.inject(req.fault);
+    let d = device(&farm, &name)?;
+    match d {
+        SimDevice::IdCard(s) => s.inject(parse::<FaultReq<IdFault>>(&body)?.fault),
+        SimDevice::Fingerprint(s) => s.inject(parse::<FaultReq<FpFault>>(&body)?.fault),
+        SimDevice::Scanner(s) => s.inject(parse::<FaultReq<ScanFault>>(&body)?.fault),
+        SimDevice::PinPad(s) => s.inject(parse::<FaultReq<PadFault>>(&body)?.fault),
+        _ => {
+            return Err(ApiError(
+                StatusCode::CONFLICT,
+                format!("{name} takes no injected faults"),
+            ));
+        }
+    }
+    Ok(Json(d.state_json()))
+}
+
+async fn finger(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let SimDevice::Fingerprint(sim) = device(&farm, &name)? else {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a fingerprint scanner"),
+        ));
+    };
+    sim.set_finger(parse::<FingerState>(&body)?);
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
+async fn scan(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let SimDevice::Scanner(sim) = device(&farm, &name)? else {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a code scanner"),
+        ));
+    };
+    sim.scan_request(&parse::<ScanRequest>(&body)?)
+        .map_err(bad)?;
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysReq {
+    keys: String,
+}
+
+async fn keys(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let SimDevice::PinPad(sim) = device(&farm, &name)? else {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a PIN pad"),
+        ));
+    };
+    sim.press_keys(&parse::<KeysReq>(&body)?.keys)
+        .map_err(bad)?;
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
+fn a4<'a>(farm: &'a Farm, name: &str) -> Result<&'a IppSim, ApiError> {
+    match device(farm, name)? {
+        SimDevice::A4Printer(s) => Ok(s),
+        _ => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not an A4 printer"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TonerReq {
+    level: u8,
+}
+
+async fn toner(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let sim = a4(&farm, &name)?;
+    let req: TonerReq = parse(&body)?;
+    if req.level > 100 {
+        return Err(bad("level is a percentage, 0 to 100"));
+    }
+    sim.set_toner_level(req.level);
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoppedReq {
+    stopped: bool,
+}
+
+async fn stopped(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let sim = a4(&farm, &name)?;
+    sim.set_stopped(parse::<StoppedReq>(&body)?.stopped);
     Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
 }
 
@@ -196,6 +319,10 @@ async fn fault(
 #[serde(deny_unknown_fields)]
 struct PaperReq {
     paper: SimPaper,
+    /// Receipt printer: the paper runs out after this many lines of the
+    /// next jobs (`null` clears it).
+    #[serde(default)]
+    runs_out_after: Option<u32>,
 }
 
 async fn paper(
@@ -203,10 +330,22 @@ async fn paper(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    let sim = printer(&farm, &name)?;
     let req: PaperReq = parse(&body)?;
-    sim.set_paper(req.paper);
-    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+    match device(&farm, &name)? {
+        SimDevice::ReceiptPrinter(sim) => {
+            sim.set_paper(req.paper);
+            sim.set_paper_runs_out_after(req.runs_out_after);
+            Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+        }
+        SimDevice::A4Printer(sim) => {
+            sim.set_media_empty(req.paper == SimPaper::Out);
+            Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+        }
+        _ => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a printer"),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -220,10 +359,18 @@ async fn cover(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult {
-    let sim = printer(&farm, &name)?;
     let req: CoverReq = parse(&body)?;
-    sim.set_cover_open(req.open);
-    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+    match device(&farm, &name)? {
+        SimDevice::ReceiptPrinter(sim) => sim.set_cover_open(req.open),
+        SimDevice::A4Printer(sim) => sim.set_cover_open(req.open),
+        _ => {
+            return Err(ApiError(
+                StatusCode::CONFLICT,
+                format!("{name} is not a printer"),
+            ));
+        }
+    }
+    Ok(Json(device(&farm, &name)?.state_json()))
 }
 
 fn set_plugged(farm: &Farm, name: &str, unplugged: bool) -> ApiResult {
@@ -231,6 +378,10 @@ fn set_plugged(farm: &Farm, name: &str, unplugged: bool) -> ApiResult {
     match d {
         SimDevice::IdCard(s) => s.set_unplugged(unplugged),
         SimDevice::ReceiptPrinter(s) => s.set_unplugged(unplugged),
+        SimDevice::Fingerprint(s) => s.set_unplugged(unplugged),
+        SimDevice::Scanner(s) => s.set_unplugged(unplugged).map_err(bad)?,
+        SimDevice::PinPad(s) => s.set_unplugged(unplugged).map_err(bad)?,
+        SimDevice::A4Printer(s) => s.set_unplugged(unplugged),
     }
     Ok(Json(d.state_json()))
 }
@@ -255,14 +406,35 @@ async fn jobs(State(farm): State<Shared>) -> Json<Value> {
                 out.push(v);
             }
         }
+        if let SimDevice::A4Printer(p) = d {
+            for job in p.jobs() {
+                let mut v = serde_json::to_value(&job).unwrap_or_default();
+                if let Value::Object(m) = &mut v {
+                    let text = format!(
+                        "A4 《{}》 {} · {} bytes · {}",
+                        m.get("name").and_then(Value::as_str).unwrap_or(""),
+                        m.get("format").and_then(Value::as_str).unwrap_or(""),
+                        m.get("bytes").and_then(Value::as_u64).unwrap_or(0),
+                        m.get("state").and_then(Value::as_str).unwrap_or(""),
+                    );
+                    m.insert("device".into(), Value::String(name.clone()));
+                    m.insert("kind".into(), Value::String("a4".into()));
+                    m.insert("text".into(), Value::String(text));
+                    m.insert("complete".into(), Value::Bool(true));
+                }
+                out.push(v);
+            }
+        }
     }
     Json(Value::Array(out))
 }
 
 async fn clear_jobs(State(farm): State<Shared>) -> Json<Value> {
     for (_, d) in farm.devices() {
-        if let SimDevice::ReceiptPrinter(p) = d {
-            p.clear_jobs();
+        match d {
+            SimDevice::ReceiptPrinter(p) => p.clear_jobs(),
+            SimDevice::A4Printer(p) => p.clear_jobs(),
+            _ => {}
         }
     }
     Json(json!({ "cleared": true }))
@@ -350,7 +522,23 @@ mod tests {
 
         let (s, v) = call(&app, "GET", "/api/devices", "").await;
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(v.as_array().unwrap().len(), 2);
+        let kinds: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "id_card_reader",
+                "receipt_printer",
+                "fingerprint_scanner",
+                "barcode_scanner",
+                "pin_pad",
+                "document_printer"
+            ]
+        );
 
         let (s, v) = call(
             &app,
@@ -407,5 +595,93 @@ mod tests {
         assert_eq!(s, StatusCode::OK);
         assert!(v.as_array().unwrap().iter().any(|p| p["name"] == "张伟"));
         assert!(!v.to_string().contains("410403198503150013"));
+    }
+
+    #[tokio::test]
+    async fn the_other_devices_take_their_own_actions_only() {
+        let (farm, _dir) = farm();
+        let app = router(Arc::clone(&farm));
+
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/fingerprint/finger",
+            r#"{"finger":"zhangwei"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, _) = call(&app, "POST", "/api/devices/fingerprint/finger", r#""poor""#).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = call(&app, "POST", "/api/devices/scanner/finger", r#""poor""#).await;
+        assert_eq!(s, StatusCode::CONFLICT, "a scanner has no finger sensor");
+
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/scanner/scan",
+            r#"{"text":"41040320261128000001","symbology":"qr"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, _) = call(&app, "POST", "/api/devices/scanner/scan", r#"{"txt":"x"}"#).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/pin_pad/keys",
+            r#"{"keys":"12"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(
+            !v.to_string().contains("12\""),
+            "the state never shows keys: {v}"
+        );
+
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/a4_printer/toner",
+            r#"{"level":8}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["toner_level"], 8);
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/a4_printer/toner",
+            r#"{"level":180}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/a4_printer/paper",
+            r#"{"paper":"out"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["media_empty"], true);
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/receipt_printer/paper",
+            r#"{"paper":"ok","runs_out_after":5}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["paper_runs_out_after"], 5);
+
+        for d in ["fingerprint", "scanner", "pin_pad", "a4_printer"] {
+            let (s, v) = call(&app, "POST", &format!("/api/devices/{d}/unplug"), "").await;
+            assert_eq!(s, StatusCode::OK, "{d}: {v}");
+            assert_eq!(v["unplugged"], true, "{d}: {v}");
+            let (s, _) = call(&app, "POST", &format!("/api/devices/{d}/replug"), "").await;
+            assert_eq!(s, StatusCode::OK, "{d}");
+        }
+        farm.stop();
     }
 }

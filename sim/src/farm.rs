@@ -6,8 +6,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::fingerprint::FingerprintSim;
 use crate::idcard::{IdCardSim, demo_person};
+use crate::ipp::IppSim;
+use crate::pinpad::PinPadSim;
 use crate::printer::PrinterSim;
+use crate::scanner::{ScannerConfig, ScannerSim};
+
+/// The PIN pad's terminal master key in the demo farm (a test key, never
+/// a production one).
+pub const DEMO_PIN_PAD_TMK: [u8; 16] = *b"KIOSK-DEMO-TMK01";
 
 /// The farm's configuration file (TOML).
 ///
@@ -22,7 +30,24 @@ use crate::printer::PrinterSim;
 /// [[device]]
 /// name = "receipt_printer"
 /// kind = "receipt_printer"
-/// address = "127.0.0.1:9100"
+/// address = "127.0.0.1:9100"   # or: serial = true (on a pseudo-terminal)
+///
+/// [[device]]
+/// name = "fingerprint"
+/// kind = "fingerprint"
+///
+/// [[device]]
+/// name = "scanner"
+/// kind = "scanner"
+///
+/// [[device]]
+/// name = "pin_pad"
+/// kind = "pin_pad"
+///
+/// [[device]]
+/// name = "a4_printer"
+/// kind = "a4_printer"
+/// address = "127.0.0.1:8631"
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +76,9 @@ pub struct DeviceConfig {
     /// ID card reader: a demo person whose card lies on the reader at start.
     #[serde(default)]
     pub card: Option<String>,
+    /// Receipt printer: on a pseudo-terminal (serial) instead of TCP.
+    #[serde(default)]
+    pub serial: bool,
 }
 
 /// Kinds of simulated device.
@@ -59,27 +87,41 @@ pub struct DeviceConfig {
 pub enum DeviceKindConfig {
     Idcard,
     ReceiptPrinter,
+    Fingerprint,
+    Scanner,
+    PinPad,
+    A4Printer,
 }
 
 impl FarmConfig {
-    /// The default demo farm: an ID card reader on a pseudo-terminal and a
-    /// receipt printer on 127.0.0.1:9100.
+    /// The default demo farm: the ID card reader, fingerprint scanner,
+    /// code scanner and PIN pad on pseudo-terminals, the receipt printer
+    /// on 127.0.0.1:9100 and the A4 printer (IPP) on 127.0.0.1:8631.
     pub fn demo() -> Self {
+        let dev = |name: &str, kind, address: Option<SocketAddr>| DeviceConfig {
+            name: name.into(),
+            kind,
+            address,
+            card: None,
+            serial: false,
+        };
         FarmConfig {
             control: default_control(),
             devices: vec![
-                DeviceConfig {
-                    name: "idcard".into(),
-                    kind: DeviceKindConfig::Idcard,
-                    address: None,
-                    card: None,
-                },
-                DeviceConfig {
-                    name: "receipt_printer".into(),
-                    kind: DeviceKindConfig::ReceiptPrinter,
-                    address: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
-                    card: None,
-                },
+                dev("idcard", DeviceKindConfig::Idcard, None),
+                dev(
+                    "receipt_printer",
+                    DeviceKindConfig::ReceiptPrinter,
+                    Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
+                ),
+                dev("fingerprint", DeviceKindConfig::Fingerprint, None),
+                dev("scanner", DeviceKindConfig::Scanner, None),
+                dev("pin_pad", DeviceKindConfig::PinPad, None),
+                dev(
+                    "a4_printer",
+                    DeviceKindConfig::A4Printer,
+                    Some(SocketAddr::from(([127, 0, 0, 1], 8631))),
+                ),
             ],
         }
     }
@@ -105,6 +147,10 @@ impl FarmConfig {
 pub enum SimDevice {
     IdCard(IdCardSim),
     ReceiptPrinter(PrinterSim),
+    Fingerprint(FingerprintSim),
+    Scanner(ScannerSim),
+    PinPad(PinPadSim),
+    A4Printer(IppSim),
 }
 
 impl SimDevice {
@@ -113,6 +159,10 @@ impl SimDevice {
         match self {
             SimDevice::IdCard(_) => "id_card_reader",
             SimDevice::ReceiptPrinter(_) => "receipt_printer",
+            SimDevice::Fingerprint(_) => "fingerprint_scanner",
+            SimDevice::Scanner(_) => "barcode_scanner",
+            SimDevice::PinPad(_) => "pin_pad",
+            SimDevice::A4Printer(_) => "document_printer",
         }
     }
 
@@ -120,7 +170,14 @@ impl SimDevice {
     pub fn address(&self) -> String {
         match self {
             SimDevice::IdCard(s) => s.path().display().to_string(),
-            SimDevice::ReceiptPrinter(s) => s.addr().to_string(),
+            SimDevice::ReceiptPrinter(s) => match s.path() {
+                Some(p) => p.display().to_string(),
+                None => s.addr().to_string(),
+            },
+            SimDevice::Fingerprint(s) => s.path().display().to_string(),
+            SimDevice::Scanner(s) => s.path().display().to_string(),
+            SimDevice::PinPad(s) => s.path().display().to_string(),
+            SimDevice::A4Printer(s) => s.addr().to_string(),
         }
     }
 
@@ -128,7 +185,11 @@ impl SimDevice {
     pub fn selector(&self) -> String {
         match self {
             SimDevice::IdCard(s) => format!("serial:{}?baud=115200", s.path().display()),
-            SimDevice::ReceiptPrinter(s) => format!("tcp:{}", s.addr()),
+            SimDevice::ReceiptPrinter(s) => s.selector(),
+            SimDevice::Fingerprint(s) => format!("serial:{}?baud=57600", s.path().display()),
+            SimDevice::Scanner(s) => format!("serial:{}?baud=9600&suffix=cr", s.path().display()),
+            SimDevice::PinPad(s) => format!("serial:{}?baud=9600", s.path().display()),
+            SimDevice::A4Printer(s) => s.uri(),
         }
     }
 
@@ -137,6 +198,10 @@ impl SimDevice {
         match self {
             SimDevice::IdCard(s) => serde_json::to_value(s.state()).unwrap_or_default(),
             SimDevice::ReceiptPrinter(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::Fingerprint(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::Scanner(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::PinPad(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::A4Printer(s) => serde_json::to_value(s.state()).unwrap_or_default(),
         }
     }
 
@@ -144,6 +209,10 @@ impl SimDevice {
         match self {
             SimDevice::IdCard(s) => s.stop(),
             SimDevice::ReceiptPrinter(s) => s.stop(),
+            SimDevice::Fingerprint(s) => s.stop(),
+            SimDevice::Scanner(s) => s.stop(),
+            SimDevice::PinPad(s) => s.stop(),
+            SimDevice::A4Printer(s) => s.stop(),
         }
     }
 }
@@ -172,6 +241,11 @@ impl Farm {
                     }
                     SimDevice::IdCard(sim)
                 }
+                DeviceKindConfig::ReceiptPrinter if d.serial => {
+                    let sim = PrinterSim::start_serial(dir, &d.name)
+                        .with_context(|| format!("starting {} on a pseudo-terminal", d.name))?;
+                    SimDevice::ReceiptPrinter(sim)
+                }
                 DeviceKindConfig::ReceiptPrinter => {
                     let addr = d
                         .address
@@ -181,6 +255,28 @@ impl Farm {
                     let sim = PrinterSim::start(addr, &jobs)
                         .with_context(|| format!("starting {} on {addr}", d.name))?;
                     SimDevice::ReceiptPrinter(sim)
+                }
+                DeviceKindConfig::Fingerprint => SimDevice::Fingerprint(
+                    FingerprintSim::start(dir, &d.name)
+                        .with_context(|| format!("starting {}", d.name))?,
+                ),
+                DeviceKindConfig::Scanner => SimDevice::Scanner(
+                    ScannerSim::start(dir, &d.name, ScannerConfig::default())
+                        .with_context(|| format!("starting {}", d.name))?,
+                ),
+                DeviceKindConfig::PinPad => SimDevice::PinPad(
+                    PinPadSim::start(dir, &d.name, &DEMO_PIN_PAD_TMK)
+                        .with_context(|| format!("starting {}", d.name))?,
+                ),
+                DeviceKindConfig::A4Printer => {
+                    let addr = d
+                        .address
+                        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8631)));
+                    let docs = dir.join("a4").join(&d.name);
+                    std::fs::create_dir_all(&docs)?;
+                    let sim = IppSim::start(addr, &docs)
+                        .with_context(|| format!("starting {} on {addr}", d.name))?;
+                    SimDevice::A4Printer(sim)
                 }
             };
             devices.push((d.name.clone(), dev));

@@ -81,16 +81,49 @@ enum Ctl {
         #[arg(long, default_value = "idcard")]
         device: String,
     },
-    /// Injects a one-shot fault (bad_checksum, garbage_before_frame, split_writes, read_failure, sam_failure, silence).
+    /// Injects a one-shot fault (ID card: bad_checksum, garbage_before_frame, split_writes, read_failure, sam_failure, silence; fingerprint: bad_checksum, garbage, silence; scanner: split_writes, noise; PIN pad: bad_checksum, silence).
     Fault {
         kind: String,
         #[arg(long, default_value = "idcard")]
         device: String,
     },
-    /// Sets the paper sensor: ok, near-end, out.
+    /// Sets the paper sensor: ok, near-end, out (A4 printer: ok, out).
     Paper {
         level: String,
         #[arg(long, default_value = "receipt_printer")]
+        device: String,
+        /// Receipt printer: the paper runs out after this many lines of the next job.
+        #[arg(long)]
+        runs_out_after: Option<u32>,
+    },
+    /// Puts a finger on the fingerprint sensor: a demo person's key, unknown, poor or none.
+    Finger {
+        finger: String,
+        #[arg(long, default_value = "fingerprint")]
+        device: String,
+    },
+    /// Scans a code with the code scanner.
+    Scan {
+        text: String,
+        /// qr, data_matrix, pdf417, code128, ean13, …
+        #[arg(long)]
+        symbology: Option<String>,
+        /// utf8 or gb18030
+        #[arg(long)]
+        encoding: Option<String>,
+        #[arg(long, default_value = "scanner")]
+        device: String,
+    },
+    /// Presses keys on the PIN pad (digits; c clear, x cancel, e enter).
+    Keys {
+        keys: String,
+        #[arg(long, default_value = "pin_pad")]
+        device: String,
+    },
+    /// Sets the A4 printer's toner level in percent.
+    Toner {
+        level: u8,
+        #[arg(long, default_value = "a4_printer")]
         device: String,
     },
     /// Opens or closes the printer cover.
@@ -217,10 +250,46 @@ fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
             format!("/api/devices/{device}/fault"),
             Some(json!({ "fault": kind })),
         ),
-        Ctl::Paper { level, device } => (
+        Ctl::Paper {
+            level,
+            device,
+            runs_out_after,
+        } => (
             "POST",
             format!("/api/devices/{device}/paper"),
-            Some(json!({ "paper": level.replace('-', "_") })),
+            Some(json!({ "paper": level.replace('-', "_"), "runs_out_after": runs_out_after })),
+        ),
+        Ctl::Finger { finger, device } => {
+            let body = match finger.as_str() {
+                "none" | "unknown" | "poor" => json!(finger),
+                key => json!({ "finger": key }),
+            };
+            ("POST", format!("/api/devices/{device}/finger"), Some(body))
+        }
+        Ctl::Scan {
+            text,
+            symbology,
+            encoding,
+            device,
+        } => {
+            let mut body = json!({ "text": text });
+            if let (Some(s), Value::Object(m)) = (symbology, &mut body) {
+                m.insert("symbology".into(), json!(s));
+            }
+            if let (Some(e), Value::Object(m)) = (encoding, &mut body) {
+                m.insert("encoding".into(), json!(e));
+            }
+            ("POST", format!("/api/devices/{device}/scan"), Some(body))
+        }
+        Ctl::Keys { keys, device } => (
+            "POST",
+            format!("/api/devices/{device}/keys"),
+            Some(json!({ "keys": keys })),
+        ),
+        Ctl::Toner { level, device } => (
+            "POST",
+            format!("/api/devices/{device}/toner"),
+            Some(json!({ "level": level })),
         ),
         Ctl::Cover { state, device } => {
             let open = match state.as_str() {

@@ -42,6 +42,7 @@ const TEST_PACKAGES: &[&str] = &[
     "cups",
     "printer-driver-cups-pdf",
     "cups-ipp-utils",
+    "poppler-utils",
 ];
 /// Independent peers from PyPI the tests talk to (in a venv under the
 /// target directory, so the system Python is left alone).

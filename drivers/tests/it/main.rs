@@ -6,5 +6,10 @@
     clippy::indexing_slicing
 )]
 
+mod cups;
+mod fingerprint;
 mod idcard;
+mod ipp;
+mod pinpad;
 mod printer;
+mod scanner;

@@ -140,6 +140,13 @@ async fn self_test_all(shared: &Shared) -> String {
             h.self_test(timeout).await,
         ));
     }
+    for h in &shared.devices.others {
+        lines.push(self_test_line(
+            h.name(),
+            h.kind(),
+            h.self_test(timeout).await,
+        ));
+    }
     if lines.is_empty() {
         lines.push("未配置设备（no devices configured）".into());
     }
@@ -206,6 +213,10 @@ pub(crate) fn device_rows(shared: &Shared) -> Vec<DeviceRow> {
         running.push(h.name().to_string());
     }
     if let Some(h) = &shared.devices.receipt_printer {
+        rows.push(device_row(h.name(), h.kind(), &h.health()));
+        running.push(h.name().to_string());
+    }
+    for h in &shared.devices.others {
         rows.push(device_row(h.name(), h.kind(), &h.health()));
         running.push(h.name().to_string());
     }
