@@ -80,6 +80,10 @@ pub fn open_device(kind: DeviceKind, selector: &Selector) -> Result<Box<dyn Devi
             )?)),
             other => Err(unsupported("PIN pad", other)),
         },
+        DeviceKind::CardReader => match selector {
+            Selector::Pcsc { .. } => Ok(Box::new(crate::smartcard::PcscReader::open(selector)?)),
+            other => Err(unsupported("card reader", other)),
+        },
         DeviceKind::DocumentPrinter => match selector {
             Selector::Ipp { .. } => Ok(Box::new(crate::ipp_printer::IppPrinter::open(selector)?)),
             other => Err(unsupported("A4 printer", other)),

@@ -1,6 +1,19 @@
 //! Contact and contactless card readers (PC/SC): social-security cards and
 //! bank cards. Insertion and removal arrive as
-//! [`crate::DeviceEvent::CardLaid`] / [`crate::DeviceEvent::CardRemoved`].
+//! [`crate::DeviceEvent::CardLaid`] / [`crate::DeviceEvent::CardRemoved`]
+//! from [`crate::Device::poll`].
+//!
+//! What a caller may rely on:
+//! * a bank card's full PAN never leaves the driver: [`CardData::Bank`]
+//!   carries it masked (first 6, last 4) and the driver zeroes its buffers;
+//! * a social-security card's personal fields are carried for the journey
+//!   and zeroed on drop; `Debug` shows only the masked card number;
+//! * a card pulled during a read fails with [`crate::ErrorKind::CardRead`],
+//!   no card with [`crate::ErrorKind::NoCard`], a card whose application
+//!   needs the regional PSAM with [`crate::ErrorKind::SecureModule`], and a
+//!   card that is neither kind with [`crate::ErrorKind::Unsupported`];
+//! * pcscd or the reader gone is [`crate::ErrorKind::Disconnected`] /
+//!   [`crate::ErrorKind::NotFound`], and the actor reopens the reader.
 
 use std::fmt;
 use std::time::Instant;
@@ -8,23 +21,89 @@ use std::time::Instant;
 use crate::Device;
 use crate::error::DeviceError;
 
+/// 社会保障卡 basic data (devices.md 6.2: EF05 card data, EF06 personal data).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SocialSecurityCard {
+    /// 社会保障号码 (the holder's citizen ID number).
+    pub ss_number: String,
+    /// 姓名.
+    pub name: String,
+    /// 卡号.
+    pub card_number: String,
+    /// 发卡日期 `YYYY-MM-DD`, when the card holds it.
+    pub issued: Option<String>,
+    /// 有效期至 `YYYY-MM-DD`, when the card holds it.
+    pub expires: Option<String>,
+    /// 性别 as on the card (`男`/`女`), when present.
+    pub sex: Option<String>,
+}
+
+impl SocialSecurityCard {
+    /// Overwrites every personal field.
+    pub fn wipe(&mut self) {
+        for s in [&mut self.ss_number, &mut self.name, &mut self.card_number] {
+            wipe_string(s);
+        }
+        for s in [&mut self.issued, &mut self.expires, &mut self.sex]
+            .into_iter()
+            .flatten()
+        {
+            wipe_string(s);
+        }
+    }
+}
+
+impl Drop for SocialSecurityCard {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+fn wipe_string(s: &mut String) {
+    // Safe zeroing: replace the bytes by NULs through a Vec, then clear.
+    let mut bytes = std::mem::take(s).into_bytes();
+    for b in bytes.iter_mut() {
+        *b = 0;
+    }
+    std::hint::black_box(&bytes);
+}
+
+/// Masks a card number for display: first 6 and last 4 kept.
+pub fn mask_card_number(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() <= 10 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars.iter().take(6).collect();
+    let tail: String = chars.iter().skip(chars.len() - 4).collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
+}
+
 /// What a card reader read.
 #[derive(Clone, PartialEq, Eq)]
 pub enum CardData {
-    /// 社会保障卡: social-security number, name, card number.
-    SocialSecurity {
-        ss_number: String,
-        name: String,
-        card_number: String,
-    },
+    /// 社会保障卡.
+    SocialSecurity(SocialSecurityCard),
     /// Bank card; the PAN is masked at once by the driver (first 6, last 4).
-    Bank { pan_masked: String, expiry: String },
+    Bank {
+        pan_masked: String,
+        /// `YYYY-MM`.
+        expiry: String,
+        /// The application chosen (for example `A000000333010101`, UnionPay debit).
+        aid: String,
+    },
 }
 
 impl fmt::Debug for CardData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CardData::SocialSecurity { .. } => f.write_str("CardData::SocialSecurity(..)"),
+            CardData::SocialSecurity(c) => {
+                write!(
+                    f,
+                    "CardData::SocialSecurity({})",
+                    mask_card_number(&c.card_number)
+                )
+            }
             CardData::Bank { pan_masked, .. } => write!(f, "CardData::Bank({pan_masked})"),
         }
     }
@@ -32,8 +111,57 @@ impl fmt::Debug for CardData {
 
 /// A card reader.
 pub trait CardReader: Device {
-    /// Reads the inserted card.
+    /// Whether a card is in the reader now.
+    fn card_present(&mut self, deadline: Instant) -> Result<bool, DeviceError>;
+
+    /// Reads the inserted card: a social-security card's basic data, or a
+    /// bank card's masked PAN and expiry.
     fn read_card(&mut self, deadline: Instant) -> Result<CardData, DeviceError>;
-    /// Sends one APDU and returns the response (data + SW1 SW2).
+
+    /// Sends one APDU and returns the response (data + SW1 SW2), for
+    /// diagnostics.
     fn transmit(&mut self, apdu: &[u8], deadline: Instant) -> Result<Vec<u8>, DeviceError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_numbers_are_masked_and_debug_never_shows_personal_data() {
+        assert_eq!(
+            mask_card_number("6228480012345678901"),
+            "622848*********8901"
+        );
+        assert_eq!(mask_card_number("1234"), "****");
+        let card = CardData::SocialSecurity(SocialSecurityCard {
+            ss_number: "410403198503150013".into(),
+            name: "张伟".into(),
+            card_number: "D41040300001".into(),
+            issued: None,
+            expires: None,
+            sex: None,
+        });
+        let dbg = format!("{card:?}");
+        assert!(
+            !dbg.contains("张伟")
+                && !dbg.contains("410403198503150013")
+                && !dbg.contains("D41040300001")
+        );
+    }
+
+    #[test]
+    fn wipe_clears_every_field() {
+        let mut c = SocialSecurityCard {
+            ss_number: "410403198503150013".into(),
+            name: "张伟".into(),
+            card_number: "D41040300001".into(),
+            issued: Some("2020-01-01".into()),
+            expires: None,
+            sex: Some("男".into()),
+        };
+        c.wipe();
+        assert!(c.ss_number.is_empty() && c.name.is_empty() && c.card_number.is_empty());
+        assert_eq!(c.issued.as_deref(), Some(""));
+    }
 }

@@ -6,6 +6,7 @@
 //! | `tcp:127.0.0.1:9100` | a TCP socket (network receipt printer) |
 //! | `usb:0483:5740` or `usb:0483:5740:SERIAL` | a USB device by vendor and product id |
 //! | `ipp://host:631/printers/queue` | an IPP printer |
+//! | `pcsc:` or `pcsc:NAME-PART` | a PC/SC reader: the first one, or the first whose name contains NAME-PART |
 //! | `input:/dev/input/event3` or `input:name=SUBSTRING` | a Linux input device (HID keyboard-mode code scanner), by path or by a part of its name |
 //! | `none` | the device is not fitted |
 
@@ -40,6 +41,11 @@ pub enum Selector {
     Input {
         path: Option<String>,
         options: BTreeMap<String, String>,
+    },
+    /// A PC/SC reader through pcscd: the first reader, or the first whose
+    /// name contains `reader`.
+    Pcsc {
+        reader: Option<String>,
     },
     None,
 }
@@ -155,6 +161,12 @@ impl FromStr for Selector {
                     serial,
                 })
             }
+            "pcsc" => {
+                let name = rest.trim();
+                Ok(Selector::Pcsc {
+                    reader: (!name.is_empty()).then(|| name.to_string()),
+                })
+            }
             "input" => {
                 let (path, options) = if rest.starts_with('/') {
                     let (path, options) = split_query(rest)?;
@@ -214,6 +226,7 @@ impl fmt::Display for Selector {
                 path: None,
                 options,
             } => write!(f, "input:{}", opts(options).trim_start_matches('?')),
+            Selector::Pcsc { reader } => write!(f, "pcsc:{}", reader.as_deref().unwrap_or("")),
             Selector::None => f.write_str("none"),
         }
     }
@@ -331,5 +344,16 @@ mod tests {
         );
         let s: Selector = "serial:/dev/x".parse().unwrap();
         assert_eq!(s.option_u32("baud", 115200).unwrap(), 115200);
+    }
+
+    #[test]
+    fn pcsc_selectors_name_a_reader_or_the_first() {
+        check("pcsc:", Selector::Pcsc { reader: None });
+        check(
+            "pcsc:Virtual PCD 00 00",
+            Selector::Pcsc {
+                reader: Some("Virtual PCD 00 00".into()),
+            },
+        );
     }
 }

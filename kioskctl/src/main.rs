@@ -8,6 +8,7 @@
 //! kioskctl printer test --addr HOST:PORT [--timeout-ms N]
 //! kioskctl printer status --uri ipp://HOST:PORT/printers/Q [--timeout-ms N]
 //! kioskctl printer print FILE.pdf --uri ipp://HOST:PORT/printers/Q [--json] [--timeout-ms N]
+//! kioskctl card read [--reader NAME] [--timeout-ms N]
 //! kioskctl selftest --config FILE [--json] [--print] [--state FILE]
 //! kioskctl scanner listen --port PATH [--baud N] [--suffix cr|crlf|lf|none] [--prefix TEXT] [--aim] [--count N] [--timeout-ms N] [--json]
 //! kioskctl pinpad info --port PATH [--baud N] [--timeout-ms N]
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod card;
 mod fingerprint;
 mod idcard;
 mod pinpad;
@@ -79,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         action: pinpad::Action,
     },
+    /// 读卡器 / card reader through PC/SC (social-security and bank cards).
+    Card {
+        #[command(subcommand)]
+        action: CardAction,
+    },
     /// 身份证阅读器 / ID card reader (GA 467 over serial).
     Idcard {
         #[command(subcommand)]
@@ -88,6 +95,23 @@ enum Command {
     Printer {
         #[command(subcommand)]
         action: PrinterAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CardAction {
+    /// Reads the card in the reader and prints it as JSON (numbers masked).
+    /// Exit 0 read; 2 no reader or pcscd; 3 no card; 4 timeout; 5 protocol,
+    /// unknown card or PSAM required.
+    Read {
+        /// A part of the reader's name (default: the first reader).
+        #[arg(long)]
+        reader: Option<String>,
+        /// Accepted for symmetry with the other commands; output is always JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 5_000)]
+        timeout_ms: u64,
     },
 }
 
@@ -142,6 +166,11 @@ enum PrinterAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Card {
+            action: CardAction::Read {
+                reader, timeout_ms, ..
+            },
+        } => card::read(reader.as_deref(), timeout_ms),
         Command::Selftest {
             config,
             json,

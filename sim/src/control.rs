@@ -11,6 +11,7 @@
 //! | `POST /api/devices/{name}/fault` | one-shot fault: `{"fault":"bad_checksum"}` (ID card reader: also `garbage_before_frame`, `split_writes`, `read_failure`, `sam_failure`, `silence`; fingerprint: `bad_checksum`, `garbage`, `silence`, `{"status":N}`; scanner: `split_writes`, `noise`; PIN pad: `bad_checksum`, `silence`) |
 //! | `POST /api/devices/{name}/finger` | fingerprint sensor: `{"finger":"zhangwei"}`, `"unknown"`, `"poor"`, `"none"` |
 //! | `POST /api/devices/{name}/scan` | code scanner: `{"text":"…","symbology":"qr","encoding":"utf8"}` or `{"hex":"…"}` |
+//! | `POST /api/devices/{name}/insert` / `DELETE …/insert` | card reader: insert `{"card":"ssc","person":"zhangwei"}` (`"needs_psam":true` for a card that wants the PSAM), `{"card":"bank","person":"…"}`, `{"card":"blank"}`; or take it out |
 //! | `POST /api/devices/{name}/keys` | PIN pad: keys pressed, `{"keys":"123456e"}` (`c` clear, `x` cancel, `e` enter) |
 //! | `POST /api/devices/{name}/paper` | receipt printer `{"paper":"ok"\|"near_end"\|"out"}`, optionally `"runs_out_after": LINES`; A4 printer `{"paper":"ok"\|"out"}` |
 //! | `POST /api/devices/{name}/cover` | `{"open":true}` (either printer) |
@@ -41,6 +42,7 @@ use crate::ipp::IppSim;
 use crate::pinpad::PadFault;
 use crate::printer::SimPaper;
 use crate::scanner::{ScanFault, ScanRequest};
+use crate::vpcd::{SimSmartCard, VirtualCardSim};
 
 type Shared = Arc<Farm>;
 
@@ -60,6 +62,7 @@ pub fn router(farm: Arc<Farm>) -> Router {
         .route("/api/devices/{name}/finger", post(finger))
         .route("/api/devices/{name}/scan", post(scan))
         .route("/api/devices/{name}/keys", post(keys))
+        .route("/api/devices/{name}/insert", post(insert).delete(eject))
         .route("/api/devices/{name}/toner", post(toner))
         .route("/api/devices/{name}/stopped", post(stopped))
         .route("/api/devices/{name}/cover", post(cover))
@@ -247,6 +250,41 @@ async fn scan(
     Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
 }
 
+fn card_slot<'a>(farm: &'a Farm, name: &str) -> Result<&'a VirtualCardSim, ApiError> {
+    match device(farm, name)? {
+        SimDevice::CardReader(s) => Ok(s),
+        _ => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a card reader"),
+        )),
+    }
+}
+
+async fn insert(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let sim = card_slot(&farm, &name)?;
+    let card: SimSmartCard = parse(&body)?;
+    if let SimSmartCard::Ssc { person, .. } | SimSmartCard::Bank { person } = &card
+        && crate::idcard::demo_person(person).is_none()
+    {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no demo person {person:?}"),
+        ));
+    }
+    sim.insert(card);
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
+async fn eject(State(farm): State<Shared>, Path(name): Path<String>) -> ApiResult {
+    let sim = card_slot(&farm, &name)?;
+    sim.remove();
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeysReq {
@@ -382,6 +420,7 @@ fn set_plugged(farm: &Farm, name: &str, unplugged: bool) -> ApiResult {
         SimDevice::Scanner(s) => s.set_unplugged(unplugged).map_err(bad)?,
         SimDevice::PinPad(s) => s.set_unplugged(unplugged).map_err(bad)?,
         SimDevice::A4Printer(s) => s.set_unplugged(unplugged),
+        SimDevice::CardReader(s) => s.set_unplugged(unplugged),
     }
     Ok(Json(d.state_json()))
 }
@@ -536,6 +575,7 @@ mod tests {
                 "fingerprint_scanner",
                 "barcode_scanner",
                 "pin_pad",
+                "card_reader",
                 "document_printer"
             ]
         );
@@ -675,7 +715,34 @@ mod tests {
         assert_eq!(s, StatusCode::OK);
         assert_eq!(v["paper_runs_out_after"], 5);
 
-        for d in ["fingerprint", "scanner", "pin_pad", "a4_printer"] {
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/card_reader/insert",
+            r#"{"card":"bank","person":"zhangwei"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["card"], "bank:zhangwei");
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/card_reader/insert",
+            r#"{"card":"ssc","person":"nobody"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, v) = call(&app, "DELETE", "/api/devices/card_reader/insert", "").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["card"], Value::Null);
+
+        for d in [
+            "fingerprint",
+            "scanner",
+            "pin_pad",
+            "card_reader",
+            "a4_printer",
+        ] {
             let (s, v) = call(&app, "POST", &format!("/api/devices/{d}/unplug"), "").await;
             assert_eq!(s, StatusCode::OK, "{d}: {v}");
             assert_eq!(v["unplugged"], true, "{d}: {v}");

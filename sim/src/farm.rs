@@ -12,6 +12,7 @@ use crate::ipp::IppSim;
 use crate::pinpad::PinPadSim;
 use crate::printer::PrinterSim;
 use crate::scanner::{ScannerConfig, ScannerSim};
+use crate::vpcd::{VPCD_PORT, VirtualCardSim};
 
 /// The PIN pad's terminal master key in the demo farm (a test key, never
 /// a production one).
@@ -43,6 +44,11 @@ pub const DEMO_PIN_PAD_TMK: [u8; 16] = *b"KIOSK-DEMO-TMK01";
 /// [[device]]
 /// name = "pin_pad"
 /// kind = "pin_pad"
+///
+/// [[device]]
+/// name = "card_reader"
+/// kind = "card_reader"          # the card side of pcscd's vpcd reader
+/// address = "127.0.0.1:35963"
 ///
 /// [[device]]
 /// name = "a4_printer"
@@ -91,6 +97,7 @@ pub enum DeviceKindConfig {
     Scanner,
     PinPad,
     A4Printer,
+    CardReader,
 }
 
 impl FarmConfig {
@@ -117,6 +124,11 @@ impl FarmConfig {
                 dev("fingerprint", DeviceKindConfig::Fingerprint, None),
                 dev("scanner", DeviceKindConfig::Scanner, None),
                 dev("pin_pad", DeviceKindConfig::PinPad, None),
+                dev(
+                    "card_reader",
+                    DeviceKindConfig::CardReader,
+                    Some(SocketAddr::from(([127, 0, 0, 1], VPCD_PORT))),
+                ),
                 dev(
                     "a4_printer",
                     DeviceKindConfig::A4Printer,
@@ -151,6 +163,7 @@ pub enum SimDevice {
     Scanner(ScannerSim),
     PinPad(PinPadSim),
     A4Printer(IppSim),
+    CardReader(VirtualCardSim),
 }
 
 impl SimDevice {
@@ -163,6 +176,7 @@ impl SimDevice {
             SimDevice::Scanner(_) => "barcode_scanner",
             SimDevice::PinPad(_) => "pin_pad",
             SimDevice::A4Printer(_) => "document_printer",
+            SimDevice::CardReader(_) => "card_reader",
         }
     }
 
@@ -178,6 +192,7 @@ impl SimDevice {
             SimDevice::Scanner(s) => s.path().display().to_string(),
             SimDevice::PinPad(s) => s.path().display().to_string(),
             SimDevice::A4Printer(s) => s.addr().to_string(),
+            SimDevice::CardReader(s) => s.addr().to_string(),
         }
     }
 
@@ -190,6 +205,14 @@ impl SimDevice {
             SimDevice::Scanner(s) => format!("serial:{}?baud=9600&suffix=cr", s.path().display()),
             SimDevice::PinPad(s) => format!("serial:{}?baud=9600", s.path().display()),
             SimDevice::A4Printer(s) => s.uri(),
+            // The reader is pcscd's virtual one; the simulator is the card.
+            SimDevice::CardReader(s) => {
+                if s.addr().port() == VPCD_PORT {
+                    "pcsc:Virtual PCD 00 00".into()
+                } else {
+                    "pcsc:Virtual PCD 00 01".into()
+                }
+            }
         }
     }
 
@@ -202,6 +225,7 @@ impl SimDevice {
             SimDevice::Scanner(s) => serde_json::to_value(s.state()).unwrap_or_default(),
             SimDevice::PinPad(s) => serde_json::to_value(s.state()).unwrap_or_default(),
             SimDevice::A4Printer(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::CardReader(s) => serde_json::to_value(s.state()).unwrap_or_default(),
         }
     }
 
@@ -213,6 +237,7 @@ impl SimDevice {
             SimDevice::Scanner(s) => s.stop(),
             SimDevice::PinPad(s) => s.stop(),
             SimDevice::A4Printer(s) => s.stop(),
+            SimDevice::CardReader(s) => s.stop(),
         }
     }
 }
@@ -268,6 +293,15 @@ impl Farm {
                     PinPadSim::start(dir, &d.name, &DEMO_PIN_PAD_TMK)
                         .with_context(|| format!("starting {}", d.name))?,
                 ),
+                DeviceKindConfig::CardReader => {
+                    let addr = d
+                        .address
+                        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], VPCD_PORT)));
+                    SimDevice::CardReader(
+                        VirtualCardSim::start(addr)
+                            .with_context(|| format!("starting {}", d.name))?,
+                    )
+                }
                 DeviceKindConfig::A4Printer => {
                     let addr = d
                         .address

@@ -48,7 +48,8 @@ const TEST_PACKAGES: &[&str] = &[
 /// target directory, so the system Python is left alone).
 const PYTHON_PACKAGES: &[&str] = &["pyserial==3.5", "pyfingerprint==1.5", "python-escpos==3.1"];
 /// Debian packages the demo needs to show a real window when a display exists.
-const DEMO_PACKAGES: &[&str] = &["libxkbcommon-x11-0"];
+/// The card reader of the demo farm is pcscd's virtual reader.
+const DEMO_PACKAGES: &[&str] = &["libxkbcommon-x11-0", "pcscd", "vsmartcard-vpcd"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -288,8 +289,9 @@ fn demo(args: &[String]) -> Result<()> {
     pkgs.extend_from_slice(DEMO_PACKAGES);
     ensure_packages(&pkgs)?;
     run(cargo().args([
-        "build", "-p", "backend", "-p", "sim", "-p", "kiosk", "--bins",
+        "build", "-p", "backend", "-p", "sim", "-p", "kiosk", "-p", "kioskctl", "--bins",
     ]))?;
+    ensure_pcscd();
 
     let stop = Arc::new(AtomicBool::new(false));
     let s = Arc::clone(&stop);
@@ -388,6 +390,19 @@ fn demo(args: &[String]) -> Result<()> {
         s.stop();
     }
     result
+}
+
+/// Starts pcscd (the demo's card reader is its vsmartcard virtual
+/// reader) unless it runs; a demo without it only lacks the card reader.
+fn ensure_pcscd() {
+    let running = std::fs::read_dir("/proc").is_ok_and(|d| {
+        d.filter_map(Result::ok).any(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "pcscd")
+        })
+    });
+    if !running && Command::new("pcscd").status().is_err() {
+        eprintln!("xtask: pcscd could not be started; the demo runs without the card reader");
+    }
 }
 
 fn target_dir() -> PathBuf {

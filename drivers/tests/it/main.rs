@@ -13,3 +13,4 @@ mod ipp;
 mod pinpad;
 mod printer;
 mod scanner;
+mod smartcard;
