@@ -177,11 +177,15 @@ fn report_receipt(outcomes: &[Outcome], tested_at: u64, width: PaperWidth) -> Re
             TextSize::NORMAL,
             true,
         );
-        r = r.line(format!(
-            "  {}：{}",
-            state_zh(o.health.state),
-            o.health.text_zh
-        ));
+        if o.health.text_zh == state_zh(o.health.state) {
+            r = r.line(format!("  状态：{}", o.health.text_zh));
+        } else {
+            r = r.line(format!(
+                "  {}：{}",
+                state_zh(o.health.state),
+                o.health.text_zh
+            ));
+        }
         if let Some(p) = o.previous {
             r = r.line(format!("  上次自检：{}", beijing(p)));
         }
