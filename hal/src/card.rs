@@ -68,15 +68,24 @@ fn wipe_string(s: &mut String) {
     std::hint::black_box(&bytes);
 }
 
-/// Masks a card number for display: first 6 and last 4 kept.
+/// Masks a card number for display: first 6 and last 4 kept, every
+/// character between them shown as `*`; a number of 10 characters or
+/// fewer is masked whole. The working copy of the number is zeroed.
 pub fn mask_card_number(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    if chars.len() <= 10 {
-        return "*".repeat(chars.len());
+    let mut chars: Vec<char> = number.chars().collect();
+    let n = chars.len();
+    let masked = if n <= 10 {
+        "*".repeat(n)
+    } else {
+        let head: String = chars.iter().take(6).collect();
+        let tail: String = chars.iter().skip(n - 4).collect();
+        format!("{head}{}{tail}", "*".repeat(n - 10))
+    };
+    for c in chars.iter_mut() {
+        *c = '\0';
     }
-    let head: String = chars.iter().take(6).collect();
-    let tail: String = chars.iter().skip(chars.len() - 4).collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
+    std::hint::black_box(&chars);
+    masked
 }
 
 /// What a card reader read.
@@ -111,15 +120,32 @@ impl fmt::Debug for CardData {
 
 /// A card reader.
 pub trait CardReader: Device {
-    /// Whether a card is in the reader now.
+    /// Whether a card is in the reader now (asks the reader; does not
+    /// touch the card).
     fn card_present(&mut self, deadline: Instant) -> Result<bool, DeviceError>;
 
     /// Reads the inserted card: a social-security card's basic data, or a
-    /// bank card's masked PAN and expiry.
+    /// bank card's masked PAN and expiry. The social-security application
+    /// is tried first, then the payment directory (PPSE, then PSE).
+    ///
+    /// Errors: [`crate::ErrorKind::NoCard`] with no card in the slot,
+    /// [`crate::ErrorKind::CardRead`] when the card is pulled during the
+    /// read, [`crate::ErrorKind::SecureModule`] when the personal data
+    /// needs the regional PSAM (`69 82`), [`crate::ErrorKind::Unsupported`]
+    /// for a card with neither application, [`crate::ErrorKind::Protocol`]
+    /// for any other status word or malformed data (the status word is the
+    /// error's device code), [`crate::ErrorKind::Timeout`] when `deadline`
+    /// passes between two commands, and [`crate::ErrorKind::Disconnected`] /
+    /// [`crate::ErrorKind::NotFound`] when pcscd or the reader is gone.
     fn read_card(&mut self, deadline: Instant) -> Result<CardData, DeviceError>;
 
-    /// Sends one APDU and returns the response (data + SW1 SW2), for
-    /// diagnostics.
+    /// Sends one command APDU to the inserted card and returns the
+    /// response APDU (data + SW1 SW2), for diagnostics (`kioskctl`, the
+    /// self-test). Commands that return cardholder data (`READ RECORD`,
+    /// `READ BINARY`, `GET PROCESSING OPTIONS`, `GET DATA`) are refused
+    /// with [`crate::ErrorKind::Unsupported`], so a full PAN cannot leave
+    /// the driver this way either. No card is [`crate::ErrorKind::NoCard`],
+    /// a card pulled during the command [`crate::ErrorKind::CardRead`].
     fn transmit(&mut self, apdu: &[u8], deadline: Instant) -> Result<Vec<u8>, DeviceError>;
 }
 

@@ -13,7 +13,21 @@
 //!   RECORD` per AFL; PAN from `5A` (or `57`), expiry from `5F24`. The PAN
 //!   is masked before it leaves this module and its buffers are zeroed.
 //! * Insertion and removal come from `SCardGetStatusChange` in
-//!   [`Device::poll`].
+//!   [`Device::poll`]; pcscd's insertion/removal counter also reveals a
+//!   card swapped between two polls (`CardRemoved` then `CardLaid`).
+//! * Deadlines: checked before every APDU. One APDU in flight is bounded
+//!   by pcscd and the reader driver, not by us: PC/SC offers no way to
+//!   abandon a `SCardTransmit`.
+//! * The diagnostic [`CardReader::transmit`] refuses the instructions
+//!   whose answers carry cardholder data (READ BINARY/RECORD, GPO, GET
+//!   DATA), so the full PAN cannot leave the driver that way either.
+//! * Errors: status words other than `90 00` become
+//!   [`ErrorKind::Protocol`] with the SW as device code (`6A 82` on the
+//!   first SELECT means "not this application" and the next is tried);
+//!   `69 82`/`69 83` is [`ErrorKind::SecureModule`]; a card pulled
+//!   mid-read (empty answer, `SCARD_W_REMOVED_CARD`) is
+//!   [`ErrorKind::CardRead`]; pcscd down is [`ErrorKind::Disconnected`],
+//!   the reader gone [`ErrorKind::NotFound`].
 
 use std::ffi::CString;
 use std::time::{Duration, Instant};
@@ -28,6 +42,10 @@ const SSSE: [u8; 15] = [
 const PPSE: &[u8] = b"2PAY.SYS.DDF01";
 const PSE: &[u8] = b"1PAY.SYS.DDF01";
 const UNIONPAY_PREFIX: [u8; 5] = [0xA0, 0x00, 0x00, 0x03, 0x33];
+/// Instructions the diagnostic [`CardReader::transmit`] refuses because
+/// their answers carry cardholder data (a PAN, a name): READ BINARY,
+/// READ RECORD, GET PROCESSING OPTIONS, GET DATA.
+const CARDHOLDER_DATA_INS: [u8; 5] = [0xB0, 0xB2, 0xA8, 0xCA, 0xCB];
 
 /// Maps a PC/SC error to a hal error.
 fn pcsc_error(e: pcsc::Error, what: &str) -> DeviceError {
@@ -46,16 +64,19 @@ fn pcsc_error(e: pcsc::Error, what: &str) -> DeviceError {
     DeviceError::new(kind, format!("{what}: {e}")).with_source(e)
 }
 
-/// One BER-TLV element.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tlv {
-    pub tag: Vec<u8>,
-    pub value: Vec<u8>,
+/// One BER-TLV element, borrowed from the response it was found in (so
+/// no copy of a PAN is made that the caller could not zero).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tlv<'a> {
+    pub tag: &'a [u8],
+    pub value: &'a [u8],
 }
 
-/// Parses BER-TLV (nested constructed tags are left as values); stops at
-/// the first malformed element.
-pub fn parse_tlv(mut b: &[u8]) -> Vec<Tlv> {
+/// Parses one level of BER-TLV (constructed values are left as they are;
+/// see [`find_tag`]). Skips `00`/`FF` padding between elements, reads
+/// one- and multi-byte tags and the length forms `0x00..0x7F`, `81 nn`
+/// and `82 nn nn`, and stops at the first malformed or truncated element.
+pub fn parse_tlv(mut b: &[u8]) -> Vec<Tlv<'_>> {
     let mut out = Vec::new();
     while let Some(&first) = b.first() {
         if first == 0x00 || first == 0xFF {
@@ -86,23 +107,21 @@ pub fn parse_tlv(mut b: &[u8]) -> Vec<Tlv> {
         let Some(value) = b.get(hdr..hdr + len) else {
             break;
         };
-        out.push(Tlv {
-            tag: tag.to_vec(),
-            value: value.to_vec(),
-        });
+        out.push(Tlv { tag, value });
         b = b.get(hdr + len..).unwrap_or_default();
     }
     out
 }
 
-/// Finds `tag` anywhere in a TLV tree (descending into constructed tags).
-pub fn find_tag(b: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
+/// Finds the first `tag` in a TLV tree, depth first, descending into
+/// constructed tags (bit 6 of the first tag byte set).
+pub fn find_tag<'a>(b: &'a [u8], tag: &[u8]) -> Option<&'a [u8]> {
     for t in parse_tlv(b) {
         if t.tag == tag {
             return Some(t.value);
         }
         let constructed = t.tag.first().is_some_and(|f| f & 0x20 != 0);
-        if constructed && let Some(v) = find_tag(&t.value, tag) {
+        if constructed && let Some(v) = find_tag(t.value, tag) {
             return Some(v);
         }
     }
@@ -110,12 +129,12 @@ pub fn find_tag(b: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// All values of `tag` in a TLV tree.
-fn find_all(b: &[u8], tag: &[u8], out: &mut Vec<Vec<u8>>) {
+fn find_all<'a>(b: &'a [u8], tag: &[u8], out: &mut Vec<&'a [u8]>) {
     for t in parse_tlv(b) {
         if t.tag == tag {
-            out.push(t.value.clone());
+            out.push(t.value);
         } else if t.tag.first().is_some_and(|f| f & 0x20 != 0) {
-            find_all(&t.value, tag, out);
+            find_all(t.value, tag, out);
         }
     }
 }
@@ -167,6 +186,10 @@ pub struct PcscReader {
     ctx: Context,
     reader: CString,
     present: Option<bool>,
+    /// pcscd's insertion/removal counter at the last poll (the high 16
+    /// bits of the reader's event state), to notice a card swapped
+    /// between two polls.
+    changes: Option<u32>,
     health: Health,
 }
 
@@ -209,6 +232,7 @@ impl PcscReader {
             ctx,
             reader: chosen,
             present: None,
+            changes: None,
             health,
         })
     }
@@ -278,6 +302,40 @@ fn select_name(name: &[u8]) -> Vec<u8> {
     c
 }
 
+/// The total data length a DOL (tag, length pairs; no values) asks for.
+fn dol_length(dol: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(&first) = dol.get(i) {
+        i += 1;
+        if first & 0x1F == 0x1F {
+            // Multi-byte tag: continuation bytes have bit 8 set.
+            while dol.get(i).is_some_and(|b| b & 0x80 != 0) {
+                i += 1;
+            }
+            i += 1;
+        }
+        let Some(&len) = dol.get(i) else { break };
+        n += usize::from(len);
+        i += 1;
+    }
+    n
+}
+
+/// `GET PROCESSING OPTIONS` with the PDOL data as zeros of the asked
+/// length (no amount, no terminal data: we only identify the card).
+fn gpo_command(pdol_len: usize) -> Result<Vec<u8>, DeviceError> {
+    let (Ok(inner), Ok(lc)) = (u8::try_from(pdol_len), u8::try_from(pdol_len + 2)) else {
+        return Err(DeviceError::protocol(format!(
+            "the card's PDOL asks for {pdol_len} bytes"
+        )));
+    };
+    let mut gpo = vec![0x80, 0xA8, 0x00, 0x00, lc, 0x83, inner];
+    gpo.extend(std::iter::repeat_n(0u8, pdol_len));
+    gpo.push(0x00);
+    Ok(gpo)
+}
+
 fn read_ssc(
     card: &pcsc::Card,
     deadline: Instant,
@@ -291,7 +349,12 @@ fn read_ssc(
     let record = |rec: u8, p2: u8, deadline: Instant| -> Result<Option<Vec<u8>>, DeviceError> {
         let (data, sw) = apdu(card, &[0x00, 0xB2, rec, p2, 0x00], deadline)?;
         match sw {
-            0x9000 => Ok(find_tag(&data, &[rec])),
+            0x9000 => {
+                let value = find_tag(&data, &[rec]).map(<[u8]>::to_vec);
+                let mut data = data;
+                zero(&mut data);
+                Ok(value)
+            }
             0x6982 | 0x6983 => Err(DeviceError::new(
                 ErrorKind::SecureModule,
                 "the card's personal data needs the regional PSAM (69 82)",
@@ -373,7 +436,7 @@ fn read_bank(card: &pcsc::Card, deadline: Instant) -> Result<Option<CardData>, D
         .iter()
         .find(|a| a.starts_with(&UNIONPAY_PREFIX))
         .or_else(|| aids.first())
-        .cloned()
+        .map(|a| a.to_vec())
         .ok_or_else(|| {
             DeviceError::new(
                 ErrorKind::Unsupported,
@@ -387,31 +450,8 @@ fn read_bank(card: &pcsc::Card, deadline: Instant) -> Result<Option<CardData>, D
             format!("SELECT AID: SW {sw:04X}"),
         ));
     }
-    // PDOL: tag/length pairs; the data is zeros of the total length.
-    let pdol_len: usize = find_tag(&afci, &[0x9F, 0x38])
-        .map(|pdol| {
-            let mut n = 0;
-            let mut i = 0;
-            while i < pdol.len() {
-                let two_byte = pdol.get(i).is_some_and(|t| t & 0x1F == 0x1F);
-                i += if two_byte { 2 } else { 1 };
-                n += usize::from(pdol.get(i).copied().unwrap_or(0));
-                i += 1;
-            }
-            n
-        })
-        .unwrap_or(0);
-    let mut gpo = vec![
-        0x80,
-        0xA8,
-        0x00,
-        0x00,
-        (pdol_len + 2) as u8,
-        0x83,
-        pdol_len as u8,
-    ];
-    gpo.extend(std::iter::repeat_n(0u8, pdol_len));
-    gpo.push(0x00);
+    let pdol_len = find_tag(&afci, &[0x9F, 0x38]).map_or(0, dol_length);
+    let gpo = gpo_command(pdol_len)?;
     let (resp, sw) = apdu(card, &gpo, deadline)?;
     if sw != 0x9000 {
         return Err(DeviceError::new(
@@ -419,8 +459,8 @@ fn read_bank(card: &pcsc::Card, deadline: Instant) -> Result<Option<CardData>, D
             format!("GET PROCESSING OPTIONS: SW {sw:04X}"),
         ));
     }
-    let afl = match find_tag(&resp, &[0x94]) {
-        Some(afl) => afl,
+    let afl: Vec<u8> = match find_tag(&resp, &[0x94]) {
+        Some(afl) => afl.to_vec(),
         // Format 1: 80 [AIP(2) AFL...]
         None => find_tag(&resp, &[0x80])
             .and_then(|v| v.get(2..).map(<[u8]>::to_vec))
@@ -440,23 +480,21 @@ fn read_bank(card: &pcsc::Card, deadline: Instant) -> Result<Option<CardData>, D
             )?;
             if sw == 0x9000 {
                 if pan.is_none() {
-                    pan = find_tag(&data, &[0x5A])
-                        .map(|v| bcd_digits(&v))
-                        .or_else(|| {
-                            find_tag(&data, &[0x57]).map(|v| {
-                                let d: String = v
-                                    .iter()
-                                    .flat_map(|b| [b >> 4, b & 0x0F])
-                                    .take_while(|&n| n <= 9)
-                                    .map(|n| char::from(b'0' + n))
-                                    .collect();
-                                d
-                            })
-                        });
+                    pan = find_tag(&data, &[0x5A]).map(bcd_digits).or_else(|| {
+                        find_tag(&data, &[0x57]).map(|v| {
+                            let d: String = v
+                                .iter()
+                                .flat_map(|b| [b >> 4, b & 0x0F])
+                                .take_while(|&n| n <= 9)
+                                .map(|n| char::from(b'0' + n))
+                                .collect();
+                            d
+                        })
+                    });
                 }
                 if expiry.is_none() {
                     expiry = find_tag(&data, &[0x5F, 0x24])
-                        .map(|v| bcd_digits(&v))
+                        .map(bcd_digits)
                         .filter(|d| d.len() >= 4)
                         .map(|d| format!("20{}-{}", &d[..2], &d[2..4]));
                 }
@@ -502,7 +540,7 @@ impl Device for PcscReader {
             }
             return Vec::new();
         }
-        let Some(st) = states.first().map(ReaderState::event_state) else {
+        let Some((st, changes)) = states.first().map(|s| (s.event_state(), s.event_count())) else {
             return Vec::new();
         };
         if st.intersects(State::UNKNOWN | State::UNAVAILABLE) {
@@ -515,12 +553,18 @@ impl Device for PcscReader {
         }
         let present = st.contains(State::PRESENT);
         let before = self.present.replace(present);
+        let swapped = self.changes.replace(changes).is_some_and(|c| c != changes);
         match (before, present) {
             (Some(false) | None, true) => {
                 self.health.bump("cards_inserted");
                 vec![DeviceEvent::CardLaid]
             }
             (Some(true), false) => vec![DeviceEvent::CardRemoved],
+            // Taken out and another put in since the last poll.
+            (Some(true), true) if swapped => {
+                self.health.bump("cards_inserted");
+                vec![DeviceEvent::CardRemoved, DeviceEvent::CardLaid]
+            }
             _ => Vec::new(),
         }
     }
@@ -582,6 +626,20 @@ impl CardReader for PcscReader {
     }
 
     fn transmit(&mut self, cmd: &[u8], deadline: Instant) -> Result<Vec<u8>, DeviceError> {
+        if cmd.len() < 4 {
+            return Err(DeviceError::new(
+                ErrorKind::Config,
+                "a command APDU has at least CLA INS P1 P2",
+            ));
+        }
+        if let Some(&ins) = cmd.get(1)
+            && CARDHOLDER_DATA_INS.contains(&ins)
+        {
+            return Err(DeviceError::new(
+                ErrorKind::Unsupported,
+                format!("INS {ins:02X} returns cardholder data; use read_card"),
+            ));
+        }
         let card = self.connect()?;
         let (mut data, sw) = apdu(&card, cmd, deadline)?;
         data.extend_from_slice(&sw.to_be_bytes());
@@ -608,23 +666,92 @@ mod tests {
         let fci = [
             0x6F, 0x0C, 0xA5, 0x0A, 0xBF, 0x0C, 0x07, 0x61, 0x05, 0x4F, 0x03, 0xA0, 0x00, 0x03,
         ];
-        assert_eq!(find_tag(&fci, &[0x4F]), Some(vec![0xA0, 0x00, 0x03]));
+        assert_eq!(find_tag(&fci, &[0x4F]), Some(&[0xA0, 0x00, 0x03][..]));
+        assert_eq!(find_tag(&fci, &[0x5A]), None);
         assert_eq!(
             find_tag(&[0x5F, 0x24, 0x03, 0x30, 0x12, 0x31], &[0x5F, 0x24]),
-            Some(vec![0x30, 0x12, 0x31])
+            Some(&[0x30, 0x12, 0x31][..])
         );
+        // Padding between elements, and the 81 / 82 length forms.
+        let mut long = vec![0x00, 0xFF, 0x70, 0x81, 0x83, 0x5A, 0x81, 0x80];
+        long.extend(std::iter::repeat_n(0x11, 0x80));
+        assert_eq!(find_tag(&long, &[0x5A]).map(<[u8]>::len), Some(0x80));
+        let mut longer = vec![0x50, 0x82, 0x01, 0x00];
+        longer.extend(std::iter::repeat_n(0x41, 0x100));
+        assert_eq!(parse_tlv(&longer)[0].value.len(), 0x100);
+        // A three-byte tag.
+        assert_eq!(
+            parse_tlv(&[0xDF, 0x81, 0x01, 0x01, 0x07])[0].tag,
+            &[0xDF, 0x81, 0x01][..]
+        );
+        // Truncated or malformed: what came before is kept, nothing after.
         assert!(
             parse_tlv(&[0x5A, 0x20, 0x01]).is_empty(),
             "length beyond the data"
         );
         assert!(parse_tlv(&[0x9F]).is_empty());
+        assert!(
+            parse_tlv(&[0x5A, 0x84, 0, 0, 0, 1, 0]).is_empty(),
+            "4-byte length"
+        );
+        let two = parse_tlv(&[0x50, 0x01, 0x41, 0x5A, 0x09, 0x01]);
+        assert_eq!(two.len(), 1);
     }
 
     #[test]
-    fn bcd_and_luhn() {
+    fn the_pdol_is_answered_with_zeros_of_its_length() {
+        // 9F66 (4), 9F02 (6), 9F37 (4), 5F2A (2), 95 (5), DF8101 (3).
+        let pdol = [
+            0x9F, 0x66, 0x04, 0x9F, 0x02, 0x06, 0x9F, 0x37, 0x04, 0x5F, 0x2A, 0x02, 0x95, 0x05,
+            0xDF, 0x81, 0x01, 0x03,
+        ];
+        assert_eq!(dol_length(&pdol), 24);
+        assert_eq!(dol_length(&[]), 0);
+        assert_eq!(dol_length(&[0x9F, 0x66]), 0, "truncated");
+        let gpo = gpo_command(4).unwrap();
+        assert_eq!(
+            gpo,
+            [0x80, 0xA8, 0x00, 0x00, 0x06, 0x83, 0x04, 0, 0, 0, 0, 0x00]
+        );
+        assert_eq!(
+            gpo_command(0).unwrap(),
+            [0x80, 0xA8, 0x00, 0x00, 0x02, 0x83, 0x00, 0x00]
+        );
+        assert_eq!(gpo_command(300).unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn bcd_luhn_and_masking() {
         assert_eq!(bcd_digits(&[0x62, 0x28, 0x48, 0x1F]), "6228481");
+        assert_eq!(bcd_digits(&[0x30, 0x12, 0x31]), "301231");
         assert!(luhn_ok("4111111111111111"));
+        assert!(luhn_ok("6228480402564890018"));
         assert!(!luhn_ok("4111111111111112"));
         assert!(!luhn_ok("41111x1111111111"));
+        assert!(!luhn_ok("0"), "too short to be a PAN");
+        assert_eq!(
+            mask_card_number("6228480402564890018"),
+            "622848*********0018"
+        );
+        assert_eq!(mask_card_number("4111111111111111"), "411111******1111");
+    }
+
+    #[test]
+    fn pcsc_errors_map_to_what_a_person_can_fix() {
+        use pcsc::Error as E;
+        for (e, kind) in [
+            (E::NoSmartcard, ErrorKind::NoCard),
+            (E::RemovedCard, ErrorKind::CardRead),
+            (E::ResetCard, ErrorKind::CardRead),
+            (E::NoService, ErrorKind::Disconnected),
+            (E::ServiceStopped, ErrorKind::Disconnected),
+            (E::NoReadersAvailable, ErrorKind::NotFound),
+            (E::UnknownReader, ErrorKind::NotFound),
+            (E::Timeout, ErrorKind::Timeout),
+            (E::SharingViolation, ErrorKind::Busy),
+            (E::CommError, ErrorKind::Protocol),
+        ] {
+            assert_eq!(pcsc_error(e, "x").kind(), kind, "{e:?}");
+        }
     }
 }

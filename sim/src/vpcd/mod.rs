@@ -19,6 +19,12 @@
 //! * UnionPay debit card: PPSE → AID `A000000333010101` → GPO (format 2,
 //!   AFL SFI 1 record 1) → record with `57`, `5A`, `5F24`.
 //! * A blank card that knows no application (`6A 82`).
+//!
+//! Between two cards the slot stays empty for a second, so pcscd (which
+//! looks every 400 ms) sees the first one leave. Test helpers:
+//! [`ensure_pcscd`] starts the machine's pcscd if its vpcd reader does not
+//! listen, [`lock_slot`] serialises the tests that use that one slot, and
+//! [`PrivatePcscd`] runs a pcscd of a test's own that it may kill.
 
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -46,6 +52,9 @@ const UNIONPAY_DEBIT: [u8; 8] = [0xA0, 0x00, 0x00, 0x03, 0x33, 0x01, 0x01, 0x01]
 
 const TICK: Duration = Duration::from_millis(30);
 
+/// How long the slot stays empty between two cards (see `serve`).
+const REMOVAL_GAP: Duration = Duration::from_millis(1000);
+
 /// Which card is in the reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "card", rename_all = "snake_case")]
@@ -70,6 +79,8 @@ pub struct VirtualCardState {
     pub card: Option<String>,
     pub connected: bool,
     pub apdus: u64,
+    /// How many times vpcd has taken a card in (pcscd saw an insertion).
+    pub attachments: u64,
     pub unplugged: bool,
 }
 
@@ -79,6 +90,7 @@ struct State {
     epoch: u64,
     connected: bool,
     apdus: u64,
+    attachments: u64,
     /// Disconnect after this many more APDUs (a card pulled mid-read).
     pull_after: Option<u32>,
     unplugged: bool,
@@ -331,6 +343,7 @@ impl VirtualCardSim {
                 epoch: 0,
                 connected: false,
                 apdus: 0,
+                attachments: 0,
                 pull_after: None,
                 unplugged: false,
             }),
@@ -378,7 +391,8 @@ impl VirtualCardSim {
         s.epoch += 1;
     }
 
-    /// Whether the card is attached to vpcd now.
+    /// Whether the card is attached to vpcd now: vpcd has accepted it and
+    /// asked it something, so pcscd sees a card in the reader.
     pub fn connected(&self) -> bool {
         self.inner.lock().connected
     }
@@ -395,6 +409,7 @@ impl VirtualCardSim {
             }),
             connected: s.connected,
             apdus: s.apdus,
+            attachments: s.attachments,
             unplugged: s.unplugged,
         }
     }
@@ -461,9 +476,18 @@ fn serve(inner: &Inner) {
         };
         let _ = stream.set_read_timeout(Some(TICK));
         let _ = stream.set_nodelay(true);
-        inner.lock().connected = true;
+        // The kernel completes the TCP handshake before vpcd accepts; the
+        // card counts as attached once vpcd has spoken to it (its presence
+        // check asks for the ATR), which is when pcscd sees it.
         let mut emu = Card::new(card.clone());
         while let Some(msg) = read_msg(&mut stream, inner, epoch) {
+            {
+                let mut s = inner.lock();
+                if !s.connected {
+                    s.connected = true;
+                    s.attachments += 1;
+                }
+            }
             if let [control] = msg.as_slice() {
                 match control {
                     0x04 => {
@@ -508,6 +532,14 @@ fn serve(inner: &Inner) {
         while !inner.stop.load(Ordering::SeqCst) && inner.lock().epoch == epoch {
             std::thread::sleep(TICK);
         }
+        // The slot stays empty long enough for pcscd to look at it
+        // (every 400 ms): vpcd may notice the old card gone while powering
+        // it down rather than in its presence check, and a new card
+        // attached at once would then look like the same card still in.
+        let empty_until = std::time::Instant::now() + REMOVAL_GAP;
+        while !inner.stop.load(Ordering::SeqCst) && std::time::Instant::now() < empty_until {
+            std::thread::sleep(TICK);
+        }
     }
 }
 
@@ -541,6 +573,113 @@ pub fn ensure_pcscd() -> anyhow::Result<()> {
     // pcscd lists the reader a moment after the driver listens.
     std::thread::sleep(Duration::from_millis(300));
     Ok(())
+}
+
+/// A pcscd of a test's own, with its own vpcd reader on `port`, apart from
+/// the machine's pcscd: it runs in a private mount namespace
+/// (`unshare --mount`, needs root) where `/run/pcscd` is a directory of the
+/// test's, so its socket is `<dir>/run/pcscd.comm`. A client process
+/// reaches it by setting `PCSCLITE_CSOCK_NAME` to [`PrivatePcscd::socket`]
+/// before its first PC/SC call. The test can stop and restart it (pcscd
+/// gone and back) without touching anyone else's pcscd; it is killed on
+/// drop.
+pub struct PrivatePcscd {
+    dir: std::path::PathBuf,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivatePcscd {
+    /// Starts pcscd with one vpcd reader whose card port is `port` (vpcd
+    /// also takes `port + 1` for its second slot), keeping its files in
+    /// `dir`; returns once the reader listens.
+    pub fn start(dir: &std::path::Path, port: u16) -> anyhow::Result<PrivatePcscd> {
+        let conf = dir.join("conf");
+        std::fs::create_dir_all(&conf)?;
+        std::fs::create_dir_all(dir.join("run"))?;
+        std::fs::write(
+            conf.join("vpcd"),
+            format!(
+                "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME   /dev/null:0x{port:04X}\n\
+                 LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID    0x{port:04X}\n"
+            ),
+        )?;
+        let mut p = PrivatePcscd {
+            dir: dir.to_path_buf(),
+            port,
+            child: None,
+        };
+        p.restart()?;
+        Ok(p)
+    }
+
+    /// The socket clients use (`PCSCLITE_CSOCK_NAME`).
+    pub fn socket(&self) -> std::path::PathBuf {
+        self.dir.join("run").join("pcscd.comm")
+    }
+
+    /// The vpcd card port of its reader.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Kills this pcscd (its reader disappears for every client).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while vpcd_listening(self.port) && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts it (again) and waits until its vpcd reader listens.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        let run = self.dir.join("run");
+        for f in ["pcscd.comm", "pcscd.pid", "pcscd.pub"] {
+            let _ = std::fs::remove_file(run.join(f));
+        }
+        std::fs::create_dir_all("/run/pcscd")?;
+        let script = format!(
+            "mount --bind '{}' /run/pcscd && exec pcscd --foreground -c '{}'",
+            run.display(),
+            self.dir.join("conf").display()
+        );
+        let log = std::fs::File::create(self.dir.join("pcscd.log"))?;
+        let child = std::process::Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+            .env("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot run unshare + pcscd: {e}"))?;
+        self.child = Some(child);
+        let end = std::time::Instant::now() + Duration::from_secs(15);
+        while !(vpcd_listening(self.port) && self.socket().exists()) {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(std::process::Child::try_wait) {
+                let log = std::fs::read_to_string(self.dir.join("pcscd.log")).unwrap_or_default();
+                anyhow::bail!("private pcscd exited ({status}): {log}");
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < end,
+                "private pcscd does not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(())
+    }
+}
+
+impl Drop for PrivatePcscd {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// The virtual reader has one slot: tests that use it hold this lock.
