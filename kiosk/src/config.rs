@@ -386,7 +386,7 @@ mod tests {
         assert!(Config::from_toml(&format!("{ok}language = \"fr\"\n"), Path::new("t")).is_err());
         assert!(
             Config::from_toml(
-                &format!("{ok}[devices]\nscanner = \"serial:/dev/x\"\n"),
+                &format!("{ok}[devices]\ncoffee_machine = \"serial:/dev/x\"\n"),
                 Path::new("t")
             )
             .is_err()
