@@ -17,4 +17,5 @@ pub mod pinpad;
 pub mod receipt_printer;
 pub mod registry;
 pub mod scanner;
+mod serial;
 pub mod smartcard;

@@ -32,6 +32,7 @@
 pub mod packet;
 pub mod status;
 
+use crate::serial::{open_error, port_error, time_left};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -105,31 +106,6 @@ pub struct FingerprintModule {
     params: Option<SystemParameters>,
     /// A finger was on the sensor at the last look.
     finger_on: bool,
-}
-
-fn open_error(err: serialport::Error, path: &str) -> DeviceError {
-    use serialport::ErrorKind as S;
-    let kind = match err.kind() {
-        S::NoDevice => ErrorKind::Busy,
-        S::Io(std::io::ErrorKind::NotFound) => ErrorKind::NotFound,
-        S::Io(std::io::ErrorKind::PermissionDenied) => ErrorKind::PermissionDenied,
-        S::InvalidInput => ErrorKind::Config,
-        S::Io(_) | S::Unknown => ErrorKind::NotFound,
-    };
-    DeviceError::new(kind, format!("cannot open {path}: {}", err.description)).with_source(err)
-}
-
-fn port_error(err: impl std::error::Error + Send + Sync + 'static, what: &str) -> DeviceError {
-    DeviceError::disconnected(format!("{what}: port failed")).with_source(err)
-}
-
-fn time_left(deadline: Instant, what: &str) -> Result<Duration, DeviceError> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        Err(DeviceError::timeout(format!("{what}: deadline passed")))
-    } else {
-        Ok(left)
-    }
 }
 
 fn hex_option(selector: &Selector, key: &str, default: u32) -> Result<u32, DeviceError> {

@@ -38,6 +38,7 @@ pub mod decode;
 pub mod frame;
 pub mod status;
 
+use crate::serial::{open_error, port_error, time_left};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -89,35 +90,6 @@ pub struct Ga467Reader {
     card_pending: bool,
     /// Cleared when the reader refuses the fingerprint read command.
     fingerprint_supported: bool,
-}
-
-fn open_error(err: serialport::Error, path: &str) -> DeviceError {
-    use serialport::ErrorKind as S;
-    let kind = match err.kind() {
-        // serialport reports EBUSY from TIOCEXCL and a taken flock so.
-        S::NoDevice => ErrorKind::Busy,
-        S::Io(std::io::ErrorKind::NotFound) => ErrorKind::NotFound,
-        S::Io(std::io::ErrorKind::PermissionDenied) => ErrorKind::PermissionDenied,
-        S::InvalidInput => ErrorKind::Config,
-        S::Io(_) | S::Unknown => ErrorKind::NotFound,
-    };
-    DeviceError::new(kind, format!("cannot open {path}: {}", err.description)).with_source(err)
-}
-
-/// Any port error other than a timeout means the port is gone: on a tty
-/// that is EIO after hang-up, POLLHUP (reported as a broken pipe) or a
-/// closed descriptor.
-fn port_error(err: impl std::error::Error + Send + Sync + 'static, what: &str) -> DeviceError {
-    DeviceError::disconnected(format!("{what}: port failed")).with_source(err)
-}
-
-fn time_left(deadline: Instant, what: &str) -> Result<Duration, DeviceError> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        Err(DeviceError::timeout(format!("{what}: deadline passed")))
-    } else {
-        Ok(left)
-    }
 }
 
 impl Ga467Reader {

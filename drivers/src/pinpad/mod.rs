@@ -27,6 +27,7 @@
 //! * Every wait is bounded by the deadline; hang-up is
 //!   [`ErrorKind::Disconnected`] and the health goes offline.
 
+use crate::serial::{open_error, port_error};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime};
@@ -199,22 +200,6 @@ pub struct SerialPinPad {
     entry: Option<Entry>,
     health: Health,
     model: String,
-}
-
-fn port_error(err: impl std::error::Error + Send + Sync + 'static, what: &str) -> DeviceError {
-    DeviceError::disconnected(format!("{what}: port failed")).with_source(err)
-}
-
-fn open_error(err: serialport::Error, path: &str) -> DeviceError {
-    use serialport::ErrorKind as S;
-    let kind = match err.kind() {
-        S::NoDevice => ErrorKind::Busy,
-        S::Io(std::io::ErrorKind::NotFound) => ErrorKind::NotFound,
-        S::Io(std::io::ErrorKind::PermissionDenied) => ErrorKind::PermissionDenied,
-        S::InvalidInput => ErrorKind::Config,
-        S::Io(_) | S::Unknown => ErrorKind::NotFound,
-    };
-    DeviceError::new(kind, format!("cannot open {path}: {}", err.description)).with_source(err)
 }
 
 /// Silence inside a started reply after which it is given up.

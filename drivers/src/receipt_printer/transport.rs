@@ -8,6 +8,7 @@
 //! and plugged back); failures are mapped to [`ErrorKind`]s so that "gone"
 //! is `Disconnected` (or `NotFound` when it is not there to reopen).
 
+use crate::serial::open_error;
 use std::io::{ErrorKind as IoKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -158,18 +159,6 @@ impl SerialTransport {
             .as_mut()
             .ok_or_else(|| DeviceError::disconnected("port not open"))
     }
-}
-
-fn open_error(err: serialport::Error, path: &str) -> DeviceError {
-    use serialport::ErrorKind as S;
-    let kind = match err.kind() {
-        S::NoDevice => ErrorKind::Busy,
-        S::Io(IoKind::NotFound) => ErrorKind::NotFound,
-        S::Io(IoKind::PermissionDenied) => ErrorKind::PermissionDenied,
-        S::InvalidInput => ErrorKind::Config,
-        S::Io(_) | S::Unknown => ErrorKind::NotFound,
-    };
-    DeviceError::new(kind, format!("cannot open {path}: {}", err.description)).with_source(err)
 }
 
 /// Any port error other than a timeout means the port is gone (EIO after

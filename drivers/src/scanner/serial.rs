@@ -33,6 +33,7 @@
 //!   health goes offline, so the actor reopens the selector.
 //! * Scanned content is never logged, only its length and symbology.
 
+use crate::serial::{open_error, port_error};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime};
@@ -299,22 +300,6 @@ pub struct SerialScanner {
     dedup: Dedup,
     pending: VecDeque<ScannedCode>,
     health: Health,
-}
-
-fn open_error(err: serialport::Error, path: &str) -> DeviceError {
-    use serialport::ErrorKind as S;
-    let kind = match err.kind() {
-        S::NoDevice => ErrorKind::Busy,
-        S::Io(std::io::ErrorKind::NotFound) => ErrorKind::NotFound,
-        S::Io(std::io::ErrorKind::PermissionDenied) => ErrorKind::PermissionDenied,
-        S::InvalidInput => ErrorKind::Config,
-        S::Io(_) | S::Unknown => ErrorKind::NotFound,
-    };
-    DeviceError::new(kind, format!("cannot open {path}: {}", err.description)).with_source(err)
-}
-
-fn port_error(err: impl std::error::Error + Send + Sync + 'static, what: &str) -> DeviceError {
-    DeviceError::disconnected(format!("{what}: port failed")).with_source(err)
 }
 
 impl SerialScanner {
