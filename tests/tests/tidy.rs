@@ -17,8 +17,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("drivers", &["hal"]),
     ("sim", &[]),
     ("backend", &["proto"]),
-    ("kiosk", &["hal", "proto", "drivers"]),
-    ("kioskctl", &["hal", "drivers"]),
+    ("imaging", &["hal"]),
+    ("kiosk", &["hal", "proto", "drivers", "imaging"]),
+    ("kioskctl", &["hal", "drivers", "imaging"]),
     ("xtask", &[]),
 ];
 
@@ -28,6 +29,7 @@ const ALLOWED_DEV: &[(&str, &[&str])] = &[
     ("drivers", &["sim"]),
     ("sim", &[]),
     ("backend", &[]),
+    ("imaging", &["sim"]),
     ("kiosk", &["sim", "backend"]),
     ("kioskctl", &["sim"]),
     ("xtask", &[]),
@@ -53,6 +55,10 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ("backend", &["slint", "serialport", "escpos"]),
     ("drivers", &["slint", "axum", "rusqlite", "serde"]),
     ("sim", &["slint", "escpos"]),
+    (
+        "imaging",
+        &["slint", "axum", "rusqlite", "tokio", "serialport"],
+    ),
     ("kioskctl", &["slint"]),
 ];
 
