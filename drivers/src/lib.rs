@@ -10,6 +10,7 @@
 //! | [`receipt_printer`] | ESC/POS thermal receipt printer | TCP (port 9100) |
 //! | [`registry`] | opens a device of a class from a selector string | — |
 
+pub mod camera;
 pub mod fingerprint;
 pub mod ga467;
 pub mod ipp_printer;

@@ -32,7 +32,8 @@ pub fn open_receipt_printer(selector: &Selector) -> Result<Box<dyn ReceiptPrinte
 
 /// The device class a configuration key names (`[devices]` of the kiosk
 /// configuration): `idcard`, `receipt_printer`, `fingerprint`, `scanner`,
-/// `card_reader`, `pin_pad`, `a4_printer` (or the class's wire name).
+/// `card_reader`, `pin_pad`, `a4_printer`, `face_camera`, `doc_camera` (or
+/// the class's wire name).
 pub fn kind_for_key(key: &str) -> Option<DeviceKind> {
     Some(match key {
         "idcard" | "id_card_reader" => DeviceKind::IdCardReader,
@@ -42,8 +43,8 @@ pub fn kind_for_key(key: &str) -> Option<DeviceKind> {
         "card_reader" => DeviceKind::CardReader,
         "pin_pad" | "pinpad" => DeviceKind::PinPad,
         "a4_printer" | "document_printer" => DeviceKind::DocumentPrinter,
-        "camera" => DeviceKind::Camera,
-        "document_camera" => DeviceKind::DocumentCamera,
+        "camera" | "face_camera" => DeviceKind::Camera,
+        "document_camera" | "doc_camera" => DeviceKind::DocumentCamera,
         _ => return None,
     })
 }
@@ -88,10 +89,8 @@ pub fn open_device(kind: DeviceKind, selector: &Selector) -> Result<Box<dyn Devi
             Selector::Ipp { .. } => Ok(Box::new(crate::ipp_printer::IppPrinter::open(selector)?)),
             other => Err(unsupported("A4 printer", other)),
         },
-        other => Err(DeviceError::new(
-            ErrorKind::Unsupported,
-            format!("no driver for {} yet", other.name_en()),
-        )),
+        DeviceKind::Camera => Ok(open_camera(selector)?),
+        DeviceKind::DocumentCamera => Ok(open_document_camera(selector)?),
     }
 }
 
@@ -127,6 +126,36 @@ pub fn open_document_printer(
     match selector {
         Selector::Ipp { .. } => Ok(Box::new(crate::ipp_printer::IppPrinter::open(selector)?)),
         other => Err(unsupported("A4 printer", other)),
+    }
+}
+
+/// Opens a face camera: `http://HOST:PORT/` (VAPIX-style network
+/// camera, also the simulator's), `v4l:/dev/videoN`, `v4l:name=…` or
+/// `usb:VID:PID[:SERIAL]` (UVC through V4L2).
+pub fn open_camera(selector: &Selector) -> Result<Box<dyn hal::camera::Camera>, DeviceError> {
+    Ok(open_any_camera(selector, DeviceKind::Camera)?)
+}
+
+/// Opens a document camera (高拍仪), with the same selectors as
+/// [`open_camera`].
+pub fn open_document_camera(
+    selector: &Selector,
+) -> Result<Box<dyn hal::camera::DocumentCamera>, DeviceError> {
+    open_any_camera(selector, DeviceKind::DocumentCamera)
+}
+
+fn open_any_camera(
+    selector: &Selector,
+    kind: DeviceKind,
+) -> Result<Box<dyn hal::camera::DocumentCamera>, DeviceError> {
+    match selector {
+        Selector::Http { .. } => Ok(Box::new(crate::camera::NetworkCamera::open(
+            selector, kind,
+        )?)),
+        Selector::V4l { .. } | Selector::Usb { .. } => {
+            Ok(Box::new(crate::camera::V4lCamera::open(selector, kind)?))
+        }
+        other => Err(unsupported(kind.name_en(), other)),
     }
 }
 

@@ -8,6 +8,8 @@
 //! | `ipp://host:631/printers/queue` | an IPP printer |
 //! | `pcsc:` or `pcsc:NAME-PART` | a PC/SC reader: the first one, or the first whose name contains NAME-PART |
 //! | `input:/dev/input/event3` or `input:name=SUBSTRING` | a Linux input device (HID keyboard-mode code scanner), by path or by a part of its name |
+//! | `http://127.0.0.1:8091/` | a network camera speaking Axis VAPIX-style HTTP (`/axis-cgi/…` under the URL's path) |
+//! | `v4l:/dev/video0` or `v4l:name=SUBSTRING` | a V4L2 (UVC) camera, by device node or by a part of its name; `usb:VID:PID` finds one by its USB ids |
 //! | `none` | the device is not fitted |
 
 use std::collections::BTreeMap;
@@ -47,6 +49,17 @@ pub enum Selector {
     Pcsc {
         reader: Option<String>,
     },
+    /// An HTTP device (network camera): the base URL as written,
+    /// `http://HOST[:PORT]/[PATH]`.
+    Http {
+        url: String,
+    },
+    /// A V4L2 camera: `path` when given as `v4l:/dev/videoN`, otherwise
+    /// found by the `name` option (`v4l:name=SUBSTRING`).
+    V4l {
+        path: Option<String>,
+        options: BTreeMap<String, String>,
+    },
     None,
 }
 
@@ -56,7 +69,8 @@ impl Selector {
         match self {
             Selector::Serial { options, .. }
             | Selector::Tcp { options, .. }
-            | Selector::Input { options, .. } => options.get(key).map(String::as_str),
+            | Selector::Input { options, .. }
+            | Selector::V4l { options, .. } => options.get(key).map(String::as_str),
             _ => None,
         }
     }
@@ -108,6 +122,16 @@ impl FromStr for Selector {
         }
         if s.starts_with("ipp://") || s.starts_with("ipps://") {
             return Ok(Selector::Ipp { uri: s.to_string() });
+        }
+        if let Some(rest) = s.strip_prefix("http://") {
+            let host = rest.split(['/', '?']).next().unwrap_or_default();
+            if host.is_empty() || host.starts_with(':') {
+                return Err(DeviceError::new(
+                    ErrorKind::Config,
+                    format!("http selector {s:?} lacks a host"),
+                ));
+            }
+            return Ok(Selector::Http { url: s.to_string() });
         }
         let (scheme, rest) = s.split_once(':').ok_or_else(|| {
             DeviceError::new(ErrorKind::Config, format!("selector {s:?} lacks a scheme"))
@@ -182,6 +206,21 @@ impl FromStr for Selector {
                 }
                 Ok(Selector::Input { path, options })
             }
+            "v4l" => {
+                let (path, options) = if rest.starts_with('/') {
+                    let (path, options) = split_query(rest)?;
+                    (Some(path.to_string()), options)
+                } else {
+                    (None, parse_options(rest)?)
+                };
+                if path.is_none() && options.get("name").is_none_or(String::is_empty) {
+                    return Err(DeviceError::new(
+                        ErrorKind::Config,
+                        "v4l selector needs /dev/videoN or name=SUBSTRING",
+                    ));
+                }
+                Ok(Selector::V4l { path, options })
+            }
             other => Err(DeviceError::new(
                 ErrorKind::Config,
                 format!("unknown selector scheme {other:?}"),
@@ -227,6 +266,15 @@ impl fmt::Display for Selector {
                 options,
             } => write!(f, "input:{}", opts(options).trim_start_matches('?')),
             Selector::Pcsc { reader } => write!(f, "pcsc:{}", reader.as_deref().unwrap_or("")),
+            Selector::Http { url } => f.write_str(url),
+            Selector::V4l {
+                path: Some(path),
+                options,
+            } => write!(f, "v4l:{path}{}", opts(options)),
+            Selector::V4l {
+                path: None,
+                options,
+            } => write!(f, "v4l:{}", opts(options).trim_start_matches('?')),
             Selector::None => f.write_str("none"),
         }
     }
@@ -344,6 +392,41 @@ mod tests {
         );
         let s: Selector = "serial:/dev/x".parse().unwrap();
         assert_eq!(s.option_u32("baud", 115200).unwrap(), 115200);
+    }
+
+    #[test]
+    fn camera_selectors_http_and_v4l() {
+        check(
+            "http://127.0.0.1:8091/",
+            Selector::Http {
+                url: "http://127.0.0.1:8091/".into(),
+            },
+        );
+        check(
+            "http://cam.local/vapix",
+            Selector::Http {
+                url: "http://cam.local/vapix".into(),
+            },
+        );
+        check(
+            "v4l:/dev/video0",
+            Selector::V4l {
+                path: Some("/dev/video0".into()),
+                options: BTreeMap::new(),
+            },
+        );
+        let mut o = BTreeMap::new();
+        o.insert("name".to_string(), "Document Camera".to_string());
+        let by_name = Selector::V4l {
+            path: None,
+            options: o,
+        };
+        check("v4l:name=Document Camera", by_name.clone());
+        assert_eq!(by_name.option("name"), Some("Document Camera"));
+        for bad in ["http://", "http://:80/", "v4l:", "v4l:name=", "v4l:video0"] {
+            let err = bad.parse::<Selector>().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! kioskctl selftest --config FILE [--json] [--print] [--state FILE]
 //! kioskctl scanner listen --port PATH [--baud N] [--suffix cr|crlf|lf|none] [--prefix TEXT] [--aim] [--count N] [--timeout-ms N] [--json]
 //! kioskctl pinpad info --port PATH [--baud N] [--timeout-ms N]
+//! kioskctl doccam process IN... --mode colour|grey|bw --paper a4|a5|a6|auto --out OUT [--json]
+//! kioskctl qr decode FILE...
+//! kioskctl camera list | info --addr SELECTOR | snap --addr SELECTOR --out FILE.jpg [--still] [--paper a4]
 //! ```
 //!
 //! Output is JSON on stdout; errors are one line, Chinese then English,
@@ -21,11 +24,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod camera;
 mod card;
+mod doccam;
 mod fingerprint;
 mod idcard;
 mod pinpad;
 mod printer;
+mod qr;
 mod scanner;
 mod selftest;
 
@@ -75,11 +81,30 @@ enum Command {
         #[command(subcommand)]
         action: scanner::Action,
     },
+    /// 摄像头 / face camera and document camera (高拍仪): list, info, snap.
+    /// Exit 0 done; 2 cannot open or bad option; 4 timeout; 5 protocol.
+    Camera {
+        #[command(subcommand)]
+        action: camera::Action,
+    },
+    /// 二维码/条码识别 / read QR codes and barcodes in image files.
+    /// Exit 0 found; 1 none found; 2 unreadable file.
+    Qr {
+        #[command(subcommand)]
+        action: qr::Action,
+    },
     /// 密码键盘 / PIN pad (ZT588-style serial).
     /// Exit 0 answered; 2 cannot open; 4 timeout; 5 protocol or key error.
     Pinpad {
         #[command(subcommand)]
         action: pinpad::Action,
+    },
+    /// 高拍仪图像处理 / document pipeline on photos: find the page,
+    /// straighten, even the light, store as JPG/PNG/BMP/TIF/PDF.
+    /// Exit 0 stored; 2 unreadable input or bad arguments; 5 no page or cap unmet.
+    Doccam {
+        #[command(subcommand)]
+        action: doccam::Action,
     },
     /// 读卡器 / card reader through PC/SC (social-security and bank cards).
     Card {
@@ -181,6 +206,9 @@ fn main() -> ExitCode {
         Command::Fingerprint { action } => fingerprint::run(action),
         Command::Scanner { action } => scanner::run(action),
         Command::Pinpad { action } => pinpad::run(action),
+        Command::Doccam { action } => doccam::run(action),
+        Command::Camera { action } => camera::run(action),
+        Command::Qr { action } => qr::run(action),
         Command::Idcard {
             action:
                 IdcardAction::Read {

@@ -8,7 +8,7 @@
 //! | `POST /api/devices/{name}/card` | lay a card: `{"person":"zhangwei"}` or `{"card":{…}}` |
 //! | `DELETE /api/devices/{name}/card` | remove the card |
 //! | `POST /api/devices/{name}/pull` | the card is pulled during the next read |
-//! | `POST /api/devices/{name}/fault` | one-shot fault: `{"fault":"bad_checksum"}` (ID card reader: also `garbage_before_frame`, `split_writes`, `read_failure`, `sam_failure`, `silence`; fingerprint: `bad_checksum`, `garbage`, `silence`, `{"status":N}`; scanner: `split_writes`, `noise`; PIN pad: `bad_checksum`, `silence`) |
+//! | `POST /api/devices/{name}/fault` | one-shot fault: `{"fault":"bad_checksum"}` (ID card reader: also `garbage_before_frame`, `split_writes`, `read_failure`, `sam_failure`, `silence`; fingerprint: `bad_checksum`, `garbage`, `silence`, `{"status":N}`; scanner: `split_writes`, `noise`; PIN pad: `bad_checksum`, `silence`; camera: `corrupt_frame`, `truncated_frame`, `stall`) |
 //! | `POST /api/devices/{name}/finger` | fingerprint sensor: `{"finger":"zhangwei"}`, `"unknown"`, `"poor"`, `"none"` |
 //! | `POST /api/devices/{name}/scan` | code scanner: `{"text":"…","symbology":"qr","encoding":"utf8"}` or `{"hex":"…"}` |
 //! | `POST /api/devices/{name}/insert` / `DELETE …/insert` | card reader: insert `{"card":"ssc","person":"zhangwei"}` (`"needs_psam":true` for a card that wants the PSAM), `{"card":"bank","person":"…"}`, `{"card":"blank"}`; or take it out |
@@ -17,6 +17,9 @@
 //! | `POST /api/devices/{name}/cover` | `{"open":true}` (either printer) |
 //! | `POST /api/devices/{name}/toner` | A4 printer: `{"level":0..100}` (≤10 warns, 0 stops) |
 //! | `POST /api/devices/{name}/stopped` | A4 printer: `{"stopped":true}` |
+//! | `POST /api/devices/{name}/scene` | camera: what it sees, `{"scene":"face"}`, `{"scene":"document","doc":"form\|certificate\|household\|dense","seed":N}`, `{"scene":"qr_phone","payload":"…"}`, `{"scene":"qr_paper","payload":"…"}`, `{"scene":"file","path":"…"}` (PNG/JPEG), `{"scene":"empty"}` |
+//! | `POST /api/devices/{name}/look` | camera: `{"brightness":0..100,"contrast":…,"sharpness":…,"light":…}` (fields optional), as a client's `param.cgi` update would |
+//! | `GET /api/devices/{name}/snapshot` | camera: one 640x480 JPEG of what it sees now |
 //! | `POST /api/devices/{name}/unplug` / `replug` | take the device away / bring it back |
 //! | `GET /api/jobs` | every printed job: `[{"device","id","text","qr_codes",…}]` (A4 jobs: `"kind":"a4"` with name, format, bytes, state) |
 //! | `GET /api/jobs/{device}/{id}/png` | the job rendered as PNG |
@@ -35,6 +38,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::camera::{CamFault, CameraSim, SceneRequest};
 use crate::farm::{Farm, SimDevice};
 use crate::fingerprint::{FingerState, FpFault};
 use crate::idcard::{IdFault, SimCard, demo_people};
@@ -66,6 +70,9 @@ pub fn router(farm: Arc<Farm>) -> Router {
         .route("/api/devices/{name}/toner", post(toner))
         .route("/api/devices/{name}/stopped", post(stopped))
         .route("/api/devices/{name}/cover", post(cover))
+        .route("/api/devices/{name}/scene", post(scene))
+        .route("/api/devices/{name}/look", post(look))
+        .route("/api/devices/{name}/snapshot", get(snapshot))
         .route("/api/devices/{name}/unplug", post(unplug))
         .route("/api/devices/{name}/replug", post(replug))
         .route("/api/jobs", get(jobs).delete(clear_jobs))
@@ -209,6 +216,7 @@ async fn fault(
         SimDevice::Fingerprint(s) => s.inject(parse::<FaultReq<FpFault>>(&body)?.fault),
         SimDevice::Scanner(s) => s.inject(parse::<FaultReq<ScanFault>>(&body)?.fault),
         SimDevice::PinPad(s) => s.inject(parse::<FaultReq<PadFault>>(&body)?.fault),
+        SimDevice::Camera(s) => s.inject(parse::<FaultReq<CamFault>>(&body)?.fault),
         _ => {
             return Err(ApiError(
                 StatusCode::CONFLICT,
@@ -421,8 +429,82 @@ fn set_plugged(farm: &Farm, name: &str, unplugged: bool) -> ApiResult {
         SimDevice::PinPad(s) => s.set_unplugged(unplugged).map_err(bad)?,
         SimDevice::A4Printer(s) => s.set_unplugged(unplugged),
         SimDevice::CardReader(s) => s.set_unplugged(unplugged),
+        SimDevice::Camera(s) => s.set_unplugged(unplugged),
     }
     Ok(Json(d.state_json()))
+}
+
+fn camera<'a>(farm: &'a Farm, name: &str) -> Result<&'a CameraSim, ApiError> {
+    match device(farm, name)? {
+        SimDevice::Camera(s) => Ok(s),
+        _ => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{name} is not a camera"),
+        )),
+    }
+}
+
+async fn scene(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let sim = camera(&farm, &name)?.clone();
+    let req: SceneRequest = parse(&body)?;
+    // A file scene reads and decodes the image: off the async threads.
+    tokio::task::spawn_blocking(move || {
+        sim.set_scene(req)?;
+        anyhow::Ok(sim.state())
+    })
+    .await
+    .map_err(bad)?
+    .map(|st| Json(serde_json::to_value(st).unwrap_or_default()))
+    .map_err(|e| bad(format!("{e:#}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookReq {
+    brightness: Option<u8>,
+    contrast: Option<u8>,
+    sharpness: Option<u8>,
+    light: Option<u8>,
+}
+
+async fn look(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let sim = camera(&farm, &name)?;
+    let req: LookReq = parse(&body)?;
+    let mut l = sim.state().look;
+    for (v, field) in [
+        (req.brightness, &mut l.brightness),
+        (req.contrast, &mut l.contrast),
+        (req.sharpness, &mut l.sharpness),
+        (req.light, &mut l.light),
+    ] {
+        if let Some(v) = v {
+            if v > 100 {
+                return Err(bad("camera settings are 0 to 100"));
+            }
+            *field = v;
+        }
+    }
+    sim.set_look(l);
+    Ok(Json(serde_json::to_value(sim.state()).unwrap_or_default()))
+}
+
+async fn snapshot(
+    State(farm): State<Shared>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let sim = camera(&farm, &name)?.clone();
+    let jpeg = tokio::task::spawn_blocking(move || sim.snapshot(640, 480))
+        .await
+        .map_err(bad)?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg")], jpeg.to_vec()).into_response())
 }
 
 async fn unplug(State(farm): State<Shared>, Path(name): Path<String>) -> ApiResult {
@@ -576,7 +658,9 @@ mod tests {
                 "barcode_scanner",
                 "pin_pad",
                 "card_reader",
-                "document_printer"
+                "document_printer",
+                "camera",
+                "document_camera"
             ]
         );
 
@@ -742,6 +826,7 @@ mod tests {
             "pin_pad",
             "card_reader",
             "a4_printer",
+            "face_camera",
         ] {
             let (s, v) = call(&app, "POST", &format!("/api/devices/{d}/unplug"), "").await;
             assert_eq!(s, StatusCode::OK, "{d}: {v}");
@@ -749,6 +834,102 @@ mod tests {
             let (s, _) = call(&app, "POST", &format!("/api/devices/{d}/replug"), "").await;
             assert_eq!(s, StatusCode::OK, "{d}");
         }
+        farm.stop();
+    }
+
+    #[tokio::test]
+    async fn cameras_take_scenes_looks_and_faults() {
+        let (farm, _dir) = farm();
+        let app = router(Arc::clone(&farm));
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/doc_camera/scene",
+            r#"{"scene":"document","doc":"certificate","seed":4}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["scene"]["doc"], "certificate");
+        assert_eq!(v["resolutions"][0], "4000x3000");
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/face_camera/scene",
+            r#"{"scene":"qr_phone","payload":"41040320261128000001"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/face_camera/scene",
+            r#"{"scene":"file","path":"/nonexistent/x.png"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(v["error"].as_str().unwrap().contains("x.png"), "{v}");
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/face_camera/scene",
+            r#"{"scene":"moon"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/idcard/scene",
+            r#"{"scene":"face"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "an ID card reader sees nothing");
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/doc_camera/look",
+            r#"{"light":70}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["look"]["light"], 70);
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/doc_camera/look",
+            r#"{"light":170}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let (s, v) = call(
+            &app,
+            "POST",
+            "/api/devices/face_camera/fault",
+            r#"{"fault":"corrupt_frame"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["pending_faults"][0], "corrupt_frame");
+
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/api/devices/face_camera/scene",
+            r#"{"scene":"face"}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let req = Request::builder()
+            .uri("/api/devices/face_camera/snapshot")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        let img = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((img.width(), img.height()), (640, 480));
         farm.stop();
     }
 }

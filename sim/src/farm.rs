@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::camera::{CameraModel, CameraSim};
 use crate::fingerprint::FingerprintSim;
 use crate::idcard::{IdCardSim, demo_person};
 use crate::ipp::IppSim;
@@ -54,6 +55,16 @@ pub const DEMO_PIN_PAD_TMK: [u8; 16] = *b"KIOSK-DEMO-TMK01";
 /// name = "a4_printer"
 /// kind = "a4_printer"
 /// address = "127.0.0.1:8631"
+///
+/// [[device]]
+/// name = "face_camera"
+/// kind = "camera"                # VAPIX-style network camera, 1920x1080
+/// address = "127.0.0.1:8091"
+///
+/// [[device]]
+/// name = "doc_camera"
+/// kind = "document_camera"       # 高拍仪, 4000x3000 stills
+/// address = "127.0.0.1:8092"
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,12 +109,15 @@ pub enum DeviceKindConfig {
     PinPad,
     A4Printer,
     CardReader,
+    Camera,
+    DocumentCamera,
 }
 
 impl FarmConfig {
     /// The default demo farm: the ID card reader, fingerprint scanner,
     /// code scanner and PIN pad on pseudo-terminals, the receipt printer
-    /// on 127.0.0.1:9100 and the A4 printer (IPP) on 127.0.0.1:8631.
+    /// on 127.0.0.1:9100, the A4 printer (IPP) on 127.0.0.1:8631, the face
+    /// camera on 127.0.0.1:8091 and the document camera on 127.0.0.1:8092.
     pub fn demo() -> Self {
         let dev = |name: &str, kind, address: Option<SocketAddr>| DeviceConfig {
             name: name.into(),
@@ -133,6 +147,16 @@ impl FarmConfig {
                     "a4_printer",
                     DeviceKindConfig::A4Printer,
                     Some(SocketAddr::from(([127, 0, 0, 1], 8631))),
+                ),
+                dev(
+                    "face_camera",
+                    DeviceKindConfig::Camera,
+                    Some(SocketAddr::from(([127, 0, 0, 1], 8091))),
+                ),
+                dev(
+                    "doc_camera",
+                    DeviceKindConfig::DocumentCamera,
+                    Some(SocketAddr::from(([127, 0, 0, 1], 8092))),
                 ),
             ],
         }
@@ -164,6 +188,8 @@ pub enum SimDevice {
     PinPad(PinPadSim),
     A4Printer(IppSim),
     CardReader(VirtualCardSim),
+    /// The face camera or the document camera.
+    Camera(CameraSim),
 }
 
 impl SimDevice {
@@ -177,6 +203,7 @@ impl SimDevice {
             SimDevice::PinPad(_) => "pin_pad",
             SimDevice::A4Printer(_) => "document_printer",
             SimDevice::CardReader(_) => "card_reader",
+            SimDevice::Camera(s) => s.model().kind(),
         }
     }
 
@@ -193,6 +220,7 @@ impl SimDevice {
             SimDevice::PinPad(s) => s.path().display().to_string(),
             SimDevice::A4Printer(s) => s.addr().to_string(),
             SimDevice::CardReader(s) => s.addr().to_string(),
+            SimDevice::Camera(s) => s.addr().to_string(),
         }
     }
 
@@ -213,6 +241,7 @@ impl SimDevice {
                     "pcsc:Virtual PCD 00 01".into()
                 }
             }
+            SimDevice::Camera(s) => s.url(),
         }
     }
 
@@ -226,6 +255,7 @@ impl SimDevice {
             SimDevice::PinPad(s) => serde_json::to_value(s.state()).unwrap_or_default(),
             SimDevice::A4Printer(s) => serde_json::to_value(s.state()).unwrap_or_default(),
             SimDevice::CardReader(s) => serde_json::to_value(s.state()).unwrap_or_default(),
+            SimDevice::Camera(s) => serde_json::to_value(s.state()).unwrap_or_default(),
         }
     }
 
@@ -238,6 +268,7 @@ impl SimDevice {
             SimDevice::PinPad(s) => s.stop(),
             SimDevice::A4Printer(s) => s.stop(),
             SimDevice::CardReader(s) => s.stop(),
+            SimDevice::Camera(s) => s.stop(),
         }
     }
 }
@@ -311,6 +342,20 @@ impl Farm {
                     let sim = IppSim::start(addr, &docs)
                         .with_context(|| format!("starting {} on {addr}", d.name))?;
                     SimDevice::A4Printer(sim)
+                }
+                DeviceKindConfig::Camera | DeviceKindConfig::DocumentCamera => {
+                    let (model, port) = if d.kind == DeviceKindConfig::Camera {
+                        (CameraModel::Face, 8091)
+                    } else {
+                        (CameraModel::Document, 8092)
+                    };
+                    let addr = d
+                        .address
+                        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], port)));
+                    SimDevice::Camera(
+                        CameraSim::start(addr, model)
+                            .with_context(|| format!("starting {} on {addr}", d.name))?,
+                    )
                 }
             };
             devices.push((d.name.clone(), dev));

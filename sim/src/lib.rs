@@ -6,6 +6,7 @@
 //! difference. Nothing here shares code with `drivers`: the protocol is
 //! written a second time, from the device's side.
 
+pub mod camera;
 pub mod control;
 pub mod farm;
 pub mod fingerprint;
@@ -15,4 +16,5 @@ pub mod pinpad;
 pub mod printer;
 pub mod pty;
 pub mod scanner;
+pub mod scene;
 pub mod vpcd;

@@ -6,6 +6,7 @@
 //! sim ctl lay-card [--device idcard] (--person KEY | --json CARD_JSON)
 //! sim ctl remove-card | pull-card | fault KIND       [--device idcard]
 //! sim ctl paper ok|near-end|out | cover open|closed   [--device receipt_printer]
+//! sim ctl scene DEVICE face|document|qr_phone|qr_paper|file|empty [--doc form] [--seed N] [--payload TEXT] [--path FILE]
 //! sim ctl unplug DEVICE | replug DEVICE
 //! sim ctl jobs [--json]
 //! ```
@@ -131,6 +132,20 @@ enum Ctl {
         state: String,
         #[arg(long, default_value = "receipt_printer")]
         device: String,
+    },
+    /// Sets what a camera sees: face, document (--doc form|certificate|household|dense),
+    /// qr_phone / qr_paper (--payload TEXT), file (--path PNG/JPEG), empty.
+    Scene {
+        device: String,
+        scene: String,
+        #[arg(long)]
+        doc: Option<String>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        payload: Option<String>,
+        #[arg(long)]
+        path: Option<PathBuf>,
     },
     /// Unplugs a device.
     Unplug { device: String },
@@ -302,6 +317,32 @@ fn ctl(base: &str, action: Ctl) -> anyhow::Result<()> {
                 format!("/api/devices/{device}/cover"),
                 Some(json!({ "open": open })),
             )
+        }
+        Ctl::Scene {
+            device,
+            scene,
+            doc,
+            seed,
+            payload,
+            path,
+        } => {
+            let mut body = json!({ "scene": scene });
+            if let Value::Object(m) = &mut body {
+                if let Some(d) = doc {
+                    m.insert("doc".into(), json!(d));
+                }
+                if let Some(s) = seed {
+                    m.insert("seed".into(), json!(s));
+                }
+                if let Some(p) = payload {
+                    m.insert("payload".into(), json!(p));
+                }
+                if let Some(p) = path {
+                    let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                    m.insert("path".into(), json!(p));
+                }
+            }
+            ("POST", format!("/api/devices/{device}/scene"), Some(body))
         }
         Ctl::Unplug { device } => ("POST", format!("/api/devices/{device}/unplug"), None),
         Ctl::Replug { device } => ("POST", format!("/api/devices/{device}/replug"), None),

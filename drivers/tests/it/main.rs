@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod camera;
 mod cups;
 mod fingerprint;
 mod idcard;
