@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hal::actor::{IdCardHandle, ReceiptPrinterHandle};
+use hal::camera::{CameraHandle, DocumentCameraHandle};
 use hal::idcard::CardRead;
 use proto::CaseSummary;
 use slint::ComponentHandle;
@@ -29,6 +30,10 @@ use crate::ui::MainWindow;
 pub struct Devices {
     pub idcard: Option<IdCardHandle>,
     pub receipt_printer: Option<ReceiptPrinterHandle>,
+    /// The face camera (人像摄像头).
+    pub camera: Option<CameraHandle>,
+    /// The document camera (高拍仪).
+    pub document_camera: Option<DocumentCameraHandle>,
     /// The other configured devices (fingerprint scanner, code scanner,
     /// card reader, PIN pad, A4 printer), supervised by their actors for
     /// health, heartbeat, self-test and hot-plug until a journey uses them.
@@ -37,53 +42,91 @@ pub struct Devices {
 
 impl std::fmt::Debug for Devices {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Devices")
-            .field(
-                "idcard",
-                &self.idcard.as_ref().map(|h| h.name().to_string()),
-            )
-            .field(
-                "receipt_printer",
-                &self.receipt_printer.as_ref().map(|h| h.name().to_string()),
-            )
-            .field(
-                "others",
-                &self
-                    .others
-                    .iter()
-                    .map(|h| h.name().to_string())
-                    .collect::<Vec<_>>(),
-            )
+        f.debug_list()
+            .entries(self.each().iter().map(AnyHandle::name))
             .finish()
     }
 }
 
+/// Any one of the kiosk's device handles, for what every device offers:
+/// its name, class, health and self-test.
+#[derive(Clone, Copy)]
+pub(crate) enum AnyHandle<'a> {
+    IdCard(&'a IdCardHandle),
+    ReceiptPrinter(&'a ReceiptPrinterHandle),
+    Camera(&'a CameraHandle),
+    DocumentCamera(&'a DocumentCameraHandle),
+    Other(&'a hal::actor::Handle<Box<dyn hal::Device>>),
+}
+
+impl AnyHandle<'_> {
+    pub fn name(&self) -> &str {
+        match self {
+            AnyHandle::IdCard(h) => h.name(),
+            AnyHandle::ReceiptPrinter(h) => h.name(),
+            AnyHandle::Camera(h) => h.name(),
+            AnyHandle::DocumentCamera(h) => h.name(),
+            AnyHandle::Other(h) => h.name(),
+        }
+    }
+
+    pub fn kind(&self) -> hal::DeviceKind {
+        match self {
+            AnyHandle::IdCard(h) => h.kind(),
+            AnyHandle::ReceiptPrinter(h) => h.kind(),
+            AnyHandle::Camera(h) => h.kind(),
+            AnyHandle::DocumentCamera(h) => h.kind(),
+            AnyHandle::Other(h) => h.kind(),
+        }
+    }
+
+    pub fn watch_health(&self) -> tokio::sync::watch::Receiver<hal::Health> {
+        match self {
+            AnyHandle::IdCard(h) => h.watch_health(),
+            AnyHandle::ReceiptPrinter(h) => h.watch_health(),
+            AnyHandle::Camera(h) => h.watch_health(),
+            AnyHandle::DocumentCamera(h) => h.watch_health(),
+            AnyHandle::Other(h) => h.watch_health(),
+        }
+    }
+
+    pub fn health(&self) -> hal::Health {
+        self.watch_health().borrow().clone()
+    }
+
+    pub async fn self_test(&self, timeout: Duration) -> Result<hal::Health, hal::DeviceError> {
+        match self {
+            AnyHandle::IdCard(h) => h.self_test(timeout).await,
+            AnyHandle::ReceiptPrinter(h) => h.self_test(timeout).await,
+            AnyHandle::Camera(h) => h.self_test(timeout).await,
+            AnyHandle::DocumentCamera(h) => h.self_test(timeout).await,
+            AnyHandle::Other(h) => h.self_test(timeout).await,
+        }
+    }
+}
+
 impl Devices {
+    /// Every opened device, in a fixed order.
+    pub(crate) fn each(&self) -> Vec<AnyHandle<'_>> {
+        let mut out = Vec::new();
+        out.extend(self.idcard.iter().map(AnyHandle::IdCard));
+        out.extend(self.receipt_printer.iter().map(AnyHandle::ReceiptPrinter));
+        out.extend(self.camera.iter().map(AnyHandle::Camera));
+        out.extend(self.document_camera.iter().map(AnyHandle::DocumentCamera));
+        out.extend(self.others.iter().map(AnyHandle::Other));
+        out
+    }
+
     /// Every device's health watch, for the heartbeat.
     pub fn health_sources(&self) -> Vec<HealthSource> {
-        let mut out = Vec::new();
-        if let Some(h) = &self.idcard {
-            out.push(HealthSource {
+        self.each()
+            .iter()
+            .map(|h| HealthSource {
                 name: h.name().to_string(),
                 kind: h.kind(),
                 health: h.watch_health(),
-            });
-        }
-        if let Some(h) = &self.receipt_printer {
-            out.push(HealthSource {
-                name: h.name().to_string(),
-                kind: h.kind(),
-                health: h.watch_health(),
-            });
-        }
-        for h in &self.others {
-            out.push(HealthSource {
-                name: h.name().to_string(),
-                kind: h.kind(),
-                health: h.watch_health(),
-            });
-        }
-        out
+            })
+            .collect()
     }
 }
 
@@ -146,6 +189,8 @@ pub(crate) struct Session {
     pub pin: String,
     /// Wrong PINs so far.
     pub pin_failures: u32,
+    /// Images captured in this journey, sealed (see `imaging::store`).
+    pub images: Option<imaging::store::ImageStore>,
 }
 
 impl Session {
@@ -165,8 +210,31 @@ impl Session {
         self.cases.clear();
         scrub(&mut self.pin);
         self.pin_failures = 0;
+        if let Some(mut images) = self.images.take() {
+            images.wipe();
+        }
         self.retry = RetryPoint::Card;
     }
+}
+
+impl Session {
+    /// The journey's image store, opened at first use. Document images
+    /// may spill, sealed, to `data_dir/sealed`.
+    pub fn images(&mut self, config: &Config) -> Result<&mut imaging::store::ImageStore, String> {
+        if self.images.is_none() {
+            let store = imaging::store::ImageStore::with_spill_dir(&sealed_dir(config))
+                .map_err(|e| e.to_string())?;
+            self.images = Some(store);
+        }
+        self.images
+            .as_mut()
+            .ok_or_else(|| "图像存储不可用 / image store unavailable".to_string())
+    }
+}
+
+/// Where sealed document images may spill.
+pub(crate) fn sealed_dir(config: &Config) -> std::path::PathBuf {
+    config.data_dir.join("sealed")
 }
 
 /// Overwrites a string's bytes before clearing it.
@@ -257,6 +325,11 @@ impl App {
         timeouts: Timeouts,
     ) -> anyhow::Result<App> {
         let backend = Arc::new(BackendClient::new(&config)?);
+        // Sealed images a killed kiosk left behind are useless (their key
+        // died with it) and are deleted now.
+        if let Err(e) = imaging::store::ImageStore::with_spill_dir(&sealed_dir(&config)) {
+            tracing::warn!("sealed image directory: {e}");
+        }
         let ui = MainWindow::new()?;
         let shared = Arc::new(Shared {
             config,
@@ -272,6 +345,7 @@ impl App {
         controllers::home::install(&ui, &shared);
         controllers::query::install(&ui, &shared);
         controllers::maintenance::install(&ui, &shared);
+        controllers::camera::install(&ui, &shared);
 
         let mut tasks = Vec::new();
         tasks.extend(controllers::app::watch_devices(&ui, &shared));
@@ -311,7 +385,7 @@ impl App {
     /// Whether the journey holds an ID card read (for tests of the wipe).
     pub fn holds_personal_data(&self) -> bool {
         let s = self.shared.session();
-        s.card.is_some() || !s.cases.is_empty()
+        s.card.is_some() || !s.cases.is_empty() || s.images.as_ref().is_some_and(|i| !i.is_empty())
     }
 }
 

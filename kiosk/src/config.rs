@@ -153,6 +153,8 @@ pub const KNOWN_DEVICES: &[(&str, DeviceKind)] = &[
     ("card_reader", DeviceKind::CardReader),
     ("pin_pad", DeviceKind::PinPad),
     ("a4_printer", DeviceKind::DocumentPrinter),
+    ("face_camera", DeviceKind::Camera),
+    ("doc_camera", DeviceKind::DocumentCamera),
 ];
 
 /// One configured device.

@@ -98,11 +98,29 @@ fn open_devices(config: &Config) -> anyhow::Result<Devices> {
             move || drivers::registry::open_receipt_printer(&selector),
         )?);
     }
+    if let Some(selector) = config.device("face_camera")? {
+        tracing::info!(%selector, "face camera");
+        devices.camera = Some(hal::actor::spawn(
+            "face_camera",
+            DeviceKind::Camera,
+            move || drivers::registry::open_camera(&selector),
+        )?);
+    }
+    if let Some(selector) = config.device("doc_camera")? {
+        tracing::info!(%selector, "document camera");
+        devices.document_camera = Some(hal::actor::spawn(
+            "doc_camera",
+            DeviceKind::DocumentCamera,
+            move || drivers::registry::open_document_camera(&selector),
+        )?);
+    }
     // Every other configured device runs in its own actor for health,
     // heartbeat, self-test and hot-plug.
     for entry in config.device_entries()? {
-        if matches!(entry.name.as_str(), "idcard" | "receipt_printer")
-            || entry.selector == hal::Selector::None
+        if matches!(
+            entry.name.as_str(),
+            "idcard" | "receipt_printer" | "face_camera" | "doc_camera"
+        ) || entry.selector == hal::Selector::None
         {
             continue;
         }

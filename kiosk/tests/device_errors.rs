@@ -39,6 +39,7 @@ fn unplugged_reader_and_unreachable_backend_have_a_way_out() {
         idcard: Some(reader(&idcard)),
         receipt_printer: None,
         others: Vec::new(),
+        ..Default::default()
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

@@ -52,6 +52,7 @@ fn home_screen_tiles_language_and_inactivity() {
         idcard: Some(reader),
         receipt_printer: None,
         others: Vec::new(),
+        ..Default::default()
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

@@ -55,6 +55,7 @@ fn gesture_pin_health_and_self_test() {
         idcard: Some(reader(&idcard)),
         receipt_printer: Some(printer(&dead_printer)),
         others: Vec::new(),
+        ..Default::default()
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

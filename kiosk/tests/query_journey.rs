@@ -48,6 +48,7 @@ fn query_journey_from_card_to_receipt_and_back_home_wiped() {
         idcard: Some(reader(&idcard)),
         receipt_printer: Some(printer(&receipt_printer)),
         others: Vec::new(),
+        ..Default::default()
     };
     let app = kiosk::App::new(config, devices, rt.handle().clone()).unwrap();
     show(&app);

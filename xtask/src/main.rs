@@ -31,10 +31,19 @@ const BUILD_PACKAGES: &[&str] = &[
     "libfontconfig1-dev",
     "libusb-1.0-0-dev",
     "libpcsclite-dev",
+    // nokhwa's V4L2 bindings are made by bindgen, which loads libclang.
+    "libclang1-14",
+    "linux-libc-dev",
 ];
 /// Debian packages the tests need beyond the build.
 const TEST_PACKAGES: &[&str] = &[
     "zbar-tools",
+    // Independent QR, PDF417 and Data Matrix encoders for the code reader's tests.
+    "qrencode",
+    "zint",
+    // The document pipeline's legibility check OCRs pages before and after.
+    "tesseract-ocr",
+    "tesseract-ocr-chi-sim",
     "python3",
     "python3-venv",
     "pcscd",

@@ -126,21 +126,7 @@ fn pin_matches(typed: &str, pin: &str) -> bool {
 async fn self_test_all(shared: &Shared) -> String {
     let timeout = shared.timeouts.self_test;
     let mut lines = Vec::new();
-    if let Some(h) = &shared.devices.idcard {
-        lines.push(self_test_line(
-            h.name(),
-            h.kind(),
-            h.self_test(timeout).await,
-        ));
-    }
-    if let Some(h) = &shared.devices.receipt_printer {
-        lines.push(self_test_line(
-            h.name(),
-            h.kind(),
-            h.self_test(timeout).await,
-        ));
-    }
-    for h in &shared.devices.others {
+    for h in shared.devices.each() {
         lines.push(self_test_line(
             h.name(),
             h.kind(),
@@ -208,15 +194,7 @@ fn device_row(name: &str, kind: DeviceKind, h: &Health) -> DeviceRow {
 pub(crate) fn device_rows(shared: &Shared) -> Vec<DeviceRow> {
     let mut rows = Vec::new();
     let mut running = Vec::new();
-    if let Some(h) = &shared.devices.idcard {
-        rows.push(device_row(h.name(), h.kind(), &h.health()));
-        running.push(h.name().to_string());
-    }
-    if let Some(h) = &shared.devices.receipt_printer {
-        rows.push(device_row(h.name(), h.kind(), &h.health()));
-        running.push(h.name().to_string());
-    }
-    for h in &shared.devices.others {
+    for h in shared.devices.each() {
         rows.push(device_row(h.name(), h.kind(), &h.health()));
         running.push(h.name().to_string());
     }

@@ -2,6 +2,7 @@
 //! adapter's callbacks and keeps its properties up to date.
 
 pub mod app;
+pub mod camera;
 pub mod home;
 pub mod maintenance;
 pub mod query;
