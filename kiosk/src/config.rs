@@ -339,11 +339,19 @@ mod tests {
         assert_eq!(c.inactivity_seconds, 60);
         assert_eq!(c.language, Language::Chinese);
         let devices = c.device_entries().unwrap();
-        assert_eq!(devices.len(), 2);
+        assert_eq!(devices.len(), 4);
         assert_eq!(
             c.device("receipt_printer").unwrap().unwrap().to_string(),
             "tcp:127.0.0.1:9100"
         );
+        assert!(matches!(
+            c.device("face_camera").unwrap(),
+            Some(Selector::V4l { .. })
+        ));
+        assert!(matches!(
+            c.device("doc_camera").unwrap(),
+            Some(Selector::Http { .. })
+        ));
         assert!(matches!(
             c.device("idcard").unwrap(),
             Some(Selector::Serial { .. })
