@@ -12,6 +12,7 @@ pub mod farm;
 pub mod fingerprint;
 pub mod idcard;
 pub mod ipp;
+mod net;
 pub mod pinpad;
 pub mod printer;
 pub mod pty;

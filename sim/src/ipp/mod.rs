@@ -407,17 +407,9 @@ fn accept_loop(inner: Arc<Inner>, mut listener: Option<TcpListener>) {
             std::thread::sleep(TICK);
             continue;
         }
-        if listener.is_none() {
-            match TcpListener::bind(inner.addr).and_then(|l| l.set_nonblocking(true).map(|()| l)) {
-                Ok(l) => listener = Some(l),
-                Err(e) => {
-                    tracing::debug!(addr = %inner.addr, error = %e, "IPP rebind failed; retrying");
-                    std::thread::sleep(TICK * 5);
-                    continue;
-                }
-            }
-        }
-        let Some(l) = listener.as_ref() else { continue };
+        let Some(l) = crate::net::ensure_listening(&mut listener, inner.addr, "IPP") else {
+            continue;
+        };
         match l.accept() {
             Ok((stream, _peer)) => {
                 let i2 = inner.clone();
