@@ -29,6 +29,11 @@ pub struct Config {
     pub enrolment_codes: Vec<String>,
     /// Whether a new, empty database is seeded with the demo catalogue and cases.
     pub seed: bool,
+    /// Whether session cookies carry `Secure` (default true; browsers accept
+    /// Secure cookies from `http://localhost` too).
+    pub secure_cookies: bool,
+    /// Bearer tokens of the city platform for the case event feed.
+    pub feed_tokens: Vec<String>,
 }
 
 impl Default for Config {
@@ -39,6 +44,8 @@ impl Default for Config {
             district_code: "410403".to_owned(),
             enrolment_codes: vec!["WD-DEMO-ENROL".to_owned()],
             seed: true,
+            secure_cookies: true,
+            feed_tokens: vec!["WD-DEMO-FEED".to_owned()],
         }
     }
 }

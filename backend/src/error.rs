@@ -52,6 +52,59 @@ pub enum ApiError {
     /// The body is not declared as JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// No session, or it expired: log in.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// A login failed (wrong name, password or code, or a locked account:
+    /// one answer for all, so accounts cannot be enumerated).
+    #[error("login failed")]
+    LoginFailed,
+    /// Logged in, but the role or department does not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// A state-changing form or request lacks the session's CSRF token.
+    #[error("csrf token missing or wrong")]
+    CsrfRejected,
+    /// The password is too weak.
+    #[error("weak password: {en}")]
+    WeakPassword {
+        /// Why, in Chinese.
+        zh: String,
+        /// Why, in English.
+        en: String,
+    },
+    /// The phone, identity number or USCC is already registered.
+    #[error("account exists")]
+    AccountExists,
+    /// The case engine refused an action in the case's current state.
+    #[error("case action refused: {code}")]
+    CaseRefused {
+        /// Machine code, e.g. `CASE_WRONG_STATE`.
+        code: &'static str,
+        /// Why, in Chinese.
+        zh: &'static str,
+        /// Why, in English.
+        en: &'static str,
+    },
+    /// A form field does not fit the matter's form definition.
+    #[error("form field {key}: {en}")]
+    FormField {
+        /// The field's key.
+        key: String,
+        /// Why, in Chinese.
+        zh: String,
+        /// Why, in English.
+        en: String,
+    },
+    /// A required material was not handed in.
+    #[error("material missing: {name}")]
+    MaterialMissing {
+        /// The material's name.
+        name: String,
+    },
+    /// A person must bind their real name before applying online.
+    #[error("real name required")]
+    RealNameRequired,
     /// The database does not answer.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -79,6 +132,16 @@ impl ApiError {
             Self::MatterNotAtKiosk => "MATTER_NOT_AT_KIOSK",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::NotFound => "NOT_FOUND",
+            Self::LoginFailed => "LOGIN_FAILED",
+            Self::NotLoggedIn => "NOT_LOGGED_IN",
+            Self::FormField { .. } => "FORM_FIELD",
+            Self::MaterialMissing { .. } => "MATERIAL_MISSING",
+            Self::RealNameRequired => "REAL_NAME_REQUIRED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::CsrfRejected => "CSRF_REJECTED",
+            Self::WeakPassword { .. } => "WEAK_PASSWORD",
+            Self::AccountExists => "ACCOUNT_EXISTS",
+            Self::CaseRefused { code, .. } => code,
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -97,6 +160,14 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::EnrolmentCodeInvalid => StatusCode::FORBIDDEN,
             Self::MatterNotFound | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::LoginFailed | Self::NotLoggedIn => StatusCode::UNAUTHORIZED,
+            Self::FormField { .. } | Self::MaterialMissing { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::RealNameRequired => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::WeakPassword { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AccountExists | Self::CaseRefused { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -145,6 +216,46 @@ impl ApiError {
                 "The idempotency key was already used for a different submission",
             ),
             Self::NotFound => ("未找到", "Not found"),
+            Self::LoginFailed => (
+                "用户名、密码或动态口令不正确；连续失败5次将锁定15分钟",
+                "Wrong user name, password or code; 5 failures in a row lock the account for 15 minutes",
+            ),
+            Self::Forbidden => ("无权进行此操作", "You are not allowed to do this"),
+            Self::NotLoggedIn => (
+                "请先登录，或登录已超时",
+                "Please log in (or your session has expired)",
+            ),
+            Self::FormField { key, zh, en } => {
+                return (
+                    format!("表单项 {key}：{zh}"),
+                    format!("Form field {key}: {en}"),
+                );
+            }
+            Self::MaterialMissing { name } => {
+                return (
+                    format!("缺少材料：{name}"),
+                    format!("Missing material: {name}"),
+                );
+            }
+            Self::RealNameRequired => (
+                "请先完成实名认证（绑定姓名和身份证号码）",
+                "Please bind your real name and ID number first",
+            ),
+            Self::CsrfRejected => (
+                "页面已过期，请刷新后重试",
+                "The page has expired; reload it and try again",
+            ),
+            Self::WeakPassword { zh, en } => {
+                return (
+                    format!("密码强度不足：{zh}"),
+                    format!("Weak password: {en}"),
+                );
+            }
+            Self::AccountExists => (
+                "该手机号、证件号码或信用代码已注册",
+                "This phone, ID number or credit code is already registered",
+            ),
+            Self::CaseRefused { zh, en, .. } => (*zh, *en),
             Self::PayloadTooLarge => ("提交内容过大", "Request body too large"),
             Self::UnsupportedMediaType => (
                 "请求内容类型应为 application/json",

@@ -41,6 +41,51 @@ enum Command {
     },
     /// Print the OpenAPI document of /api/v1.
     Openapi,
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log; exit 0 when it is whole, 1 at
+    /// the first edited, inserted or deleted row.
+    Verify {
+        /// TOML configuration file (for the database path).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// SQLite database file (overrides the file and BACKEND_DB).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
+}
+
+/// Verifies the audit chain of the database and prints the verdict.
+fn audit_verify(config: &Config) -> anyhow::Result<ExitCode> {
+    if !config.db.exists() {
+        anyhow::bail!("no database at {}", config.db.display());
+    }
+    let store = backend::Store::open_blocking(&config.db, chrono::Utc::now())?;
+    let verdict = store.read_blocking(|tx| tx.verify_audit())?;
+    let mut out = std::io::stdout().lock();
+    match verdict {
+        backend::store::AuditVerdict::Intact { count, head } => {
+            writeln!(
+                out,
+                "审计日志完整 / audit log intact: {count} records, head {head}"
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        backend::store::AuditVerdict::Broken { at_id, reason } => {
+            writeln!(
+                out,
+                "审计日志已被篡改 / audit log BROKEN at record {at_id}: {reason}"
+            )?;
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn load_config(
@@ -115,7 +160,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> ExitCode {
     match run().await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("backend: {e:#}");
             ExitCode::FAILURE
@@ -123,7 +168,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -136,10 +181,16 @@ async fn run() -> anyhow::Result<()> {
             listen,
             db,
             no_seed,
-        } => serve(load_config(config, listen, db, no_seed)?).await,
+        } => {
+            serve(load_config(config, listen, db, no_seed)?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi => {
             print!("{}", backend::http::openapi::document_pretty()?);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
+        Command::Audit {
+            command: AuditCommand::Verify { config, db },
+        } => audit_verify(&load_config(config, None, db, true)?),
     }
 }

@@ -142,6 +142,220 @@ pub struct Material {
     pub required: bool,
     /// Notes: when it is needed, which e-certificate can stand in for it.
     pub note: String,
+    /// Name of the e-certificate (电子证照) type that can stand in for it,
+    /// e.g. `居民户口簿`; none when only paper or an upload will do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e_certificate: Option<String>,
+    /// Whether an electronic copy (upload, kiosk capture) is accepted.
+    #[serde(default = "yes")]
+    pub electronic: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Staff roles (岗位角色). A step of a workflow names the role that acts on it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 窗口受理人员: receives, pre-reviews and accepts applications.
+    WindowClerk,
+    /// 审查人员: reviews accepted cases.
+    Reviewer,
+    /// 审批人员: decides (approves or denies).
+    Approver,
+    /// 督查人员: sees every department's cases, voids, suspends, watches deadlines.
+    Supervisor,
+    /// 事项管理员: maintains the matter catalogue.
+    CatalogueAdmin,
+    /// 系统管理员: staff accounts, departments, holidays.
+    SystemAdmin,
+    /// 审计管理员: reads (never edits) the audit trail.
+    AuditAdmin,
+    /// 运维人员: kiosk fleet and device health.
+    Maintenance,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Self; 8] = [
+        Self::WindowClerk,
+        Self::Reviewer,
+        Self::Approver,
+        Self::Supervisor,
+        Self::CatalogueAdmin,
+        Self::SystemAdmin,
+        Self::AuditAdmin,
+        Self::Maintenance,
+    ];
+
+    /// The machine code, e.g. `window_clerk`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WindowClerk => "window_clerk",
+            Self::Reviewer => "reviewer",
+            Self::Approver => "approver",
+            Self::Supervisor => "supervisor",
+            Self::CatalogueAdmin => "catalogue_admin",
+            Self::SystemAdmin => "system_admin",
+            Self::AuditAdmin => "audit_admin",
+            Self::Maintenance => "maintenance",
+        }
+    }
+
+    /// Parses a machine code.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == code)
+    }
+
+    /// The role's name in Chinese.
+    #[must_use]
+    pub const fn zh(self) -> &'static str {
+        match self {
+            Self::WindowClerk => "窗口受理",
+            Self::Reviewer => "审查",
+            Self::Approver => "审批",
+            Self::Supervisor => "督查",
+            Self::CatalogueAdmin => "事项管理",
+            Self::SystemAdmin => "系统管理",
+            Self::AuditAdmin => "审计管理",
+            Self::Maintenance => "运维",
+        }
+    }
+
+    /// The role's name in English.
+    #[must_use]
+    pub const fn en(self) -> &'static str {
+        match self {
+            Self::WindowClerk => "Window clerk",
+            Self::Reviewer => "Reviewer",
+            Self::Approver => "Approver",
+            Self::Supervisor => "Supervisor",
+            Self::CatalogueAdmin => "Catalogue administrator",
+            Self::SystemAdmin => "System administrator",
+            Self::AuditAdmin => "Audit administrator",
+            Self::Maintenance => "Maintenance",
+        }
+    }
+}
+
+/// How a matter's cases flow between departments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    /// 一般审批: one department from acceptance to conclusion.
+    #[default]
+    General,
+    /// 并联审批: the lead department accepts, co-departments work sub-cases,
+    /// the lead concludes when all are done.
+    Parallel,
+    /// 联动审批: a street office accepts (or an agent submits) and reports
+    /// up; a district department decides; the result flows back.
+    Linked,
+}
+
+/// One step of a workflow (办理环节).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StepDef {
+    /// Machine key, e.g. `accept`, `review`, `decide`.
+    pub key: String,
+    /// Step name in Chinese, e.g. 受理, 审查, 决定.
+    pub name: String,
+    /// The role that acts on this step.
+    pub role: Role,
+    /// The department that acts on it; none: the department that accepted
+    /// the case. Linked flows name the deciding district department here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Time limit of the step in working days.
+    pub days: u32,
+}
+
+/// A co-department of a parallel matter and its sub-case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CoDepartment {
+    /// The department.
+    pub department: String,
+    /// What it decides, e.g. 食品经营许可.
+    pub name: String,
+    /// Time limit of its sub-case in working days.
+    pub days: u32,
+    /// Names of the case's materials it needs.
+    #[serde(default)]
+    pub materials: Vec<String>,
+    /// Fee items it charges (for the joint fee notice), e.g. `工本费 ￥0`.
+    #[serde(default)]
+    pub fee_items: Vec<String>,
+}
+
+/// The workflow of a matter (办理流程定义). Step 0 is always acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WorkflowDef {
+    /// General, parallel or linked.
+    #[serde(default)]
+    pub kind: FlowKind,
+    /// The steps in order; the first is acceptance, the last the decision.
+    pub steps: Vec<StepDef>,
+    /// Parallel flows: the co-departments and their sub-cases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub co_departments: Vec<CoDepartment>,
+}
+
+/// Kind of an application form field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    Textarea,
+    /// A whole number.
+    Number,
+    /// A date, `YYYY-MM-DD`.
+    Date,
+    /// A phone number.
+    Phone,
+    /// An identity card number (GB 11643 check character).
+    IdNumber,
+    /// A unified social credit code (GB 32100 check character).
+    Uscc,
+    /// One of `choices`.
+    Choice,
+}
+
+/// One field of a matter's application form (表单定义).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FormField {
+    /// Machine key in the submitted form data, e.g. `reason`.
+    pub key: String,
+    /// Label in Chinese.
+    pub label: String,
+    /// Label in English.
+    pub label_en: String,
+    /// Kind of value.
+    pub kind: FieldKind,
+    /// Whether it must be filled in.
+    pub required: bool,
+    /// Longest text accepted, in characters (text kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u32>,
+    /// The allowed values of a `choice` field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+/// A frequently asked question of a guide (常见问题).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Faq {
+    /// Question.
+    pub q: String,
+    /// Answer.
+    pub a: String,
 }
 
 /// Fees of a matter (收费).
@@ -208,6 +422,44 @@ pub struct Matter {
     pub result_name: String,
     /// Guide version; every published change increments it.
     pub version: u32,
+    /// Whether the result can be sent by post (是否支持物流).
+    #[serde(default)]
+    pub logistics: bool,
+    /// The application form.
+    #[serde(default)]
+    pub form: Vec<FormField>,
+    /// The workflow; a default three-step one when absent.
+    #[serde(default = "WorkflowDef::standard")]
+    pub workflow: WorkflowDef,
+    /// Other names residents search by (俗称), e.g. 低保 for 最低生活保障.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Frequently asked questions.
+    #[serde(default)]
+    pub faq: Vec<Faq>,
+}
+
+impl WorkflowDef {
+    /// 受理 (window clerk, 1 day) → 审查 (reviewer) → 决定 (approver, 1 day).
+    #[must_use]
+    pub fn standard() -> Self {
+        let step = |key: &str, name: &str, role, days| StepDef {
+            key: key.to_owned(),
+            name: name.to_owned(),
+            role,
+            department: None,
+            days,
+        };
+        Self {
+            kind: FlowKind::General,
+            steps: vec![
+                step("accept", "受理", Role::WindowClerk, 1),
+                step("review", "审查", Role::Reviewer, 3),
+                step("decide", "决定", Role::Approver, 1),
+            ],
+            co_departments: Vec::new(),
+        }
+    }
 }
 
 /// Body of `POST /api/v1/kiosks/enrol`.
@@ -400,6 +652,10 @@ pub struct CaseSubmission {
 pub enum CaseStatus {
     /// 已提交.
     Submitted,
+    /// 预审中: a window clerk is checking the submission before accepting it.
+    PreReview,
+    /// 已补正，待受理: the applicant supplied the missing materials.
+    Resubmitted,
     /// 已受理.
     Accepted,
     /// 不予受理.
@@ -424,8 +680,10 @@ pub enum CaseStatus {
 
 impl CaseStatus {
     /// Every status, in workflow order.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::Submitted,
+        Self::PreReview,
+        Self::Resubmitted,
         Self::Accepted,
         Self::NotAccepted,
         Self::CorrectionRequested,
@@ -443,6 +701,8 @@ impl CaseStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Submitted => "submitted",
+            Self::PreReview => "pre_review",
+            Self::Resubmitted => "resubmitted",
             Self::Accepted => "accepted",
             Self::NotAccepted => "not_accepted",
             Self::CorrectionRequested => "correction_requested",
@@ -467,6 +727,8 @@ impl CaseStatus {
     pub const fn zh(self) -> &'static str {
         match self {
             Self::Submitted => "已提交",
+            Self::PreReview => "预审中",
+            Self::Resubmitted => "已补正，待受理",
             Self::Accepted => "已受理",
             Self::NotAccepted => "不予受理",
             Self::CorrectionRequested => "待补正",
@@ -485,6 +747,8 @@ impl CaseStatus {
     pub const fn en(self) -> &'static str {
         match self {
             Self::Submitted => "Submitted",
+            Self::PreReview => "Pre-review",
+            Self::Resubmitted => "Corrected, awaiting acceptance",
             Self::Accepted => "Accepted",
             Self::NotAccepted => "Not accepted",
             Self::CorrectionRequested => "Correction requested",

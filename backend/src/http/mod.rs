@@ -1,6 +1,8 @@
 //! HTTP: one router per audience, thin handlers that call one service each,
 //! and the middleware around them (body limit, security headers, access log).
 
+mod auth_api;
+mod case_api;
 mod clerk;
 pub mod extract;
 pub mod html;
@@ -63,6 +65,8 @@ impl ApiRoute {
 fn api_table() -> Vec<ApiRoute> {
     let mut routes = public_api::routes();
     routes.extend(kiosk_api::routes());
+    routes.extend(auth_api::routes());
+    routes.extend(case_api::routes());
     routes
 }
 

@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{kiosk_api, public_api};
+use super::{auth_api, case_api, kiosk_api, public_api};
 
 /// Adds the kiosk bearer-token scheme.
 struct KioskTokenScheme;
@@ -20,6 +20,17 @@ impl Modify for KioskTokenScheme {
                 .to_owned(),
         );
         components.add_security_scheme("kiosk_token", SecurityScheme::Http(http));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Session-Token",
+                    "Session token from a login (staff: password then TOTP). Browsers use the \
+                     HttpOnly cookie `wd_session` instead and must then send `X-CSRF-Token` \
+                     with every state-changing request.",
+                ),
+            )),
+        );
     }
 }
 
@@ -29,7 +40,8 @@ impl Modify for KioskTokenScheme {
         title = "卫东区政务服务自助终端 API (Weidong District self-service kiosk API)",
         version = "1.0.0",
         description = "Kiosk ↔ backend API v1: catalogue, kiosk enrolment and heartbeat, \
-                       case submission and lookup. Errors are `ApiErrorBody` with a stable `code`.",
+                       case submission and lookup; portal and staff logins; online applications, \
+                       the case engine's actions, inboxes and the case event feed. Errors are `ApiErrorBody` with a stable `code`.",
         license(name = "GPL-3.0-or-later", identifier = "GPL-3.0-or-later")
     ),
     paths(
@@ -41,6 +53,21 @@ impl Modify for KioskTokenScheme {
         kiosk_api::heartbeat,
         kiosk_api::submit_case,
         kiosk_api::lookup_cases,
+        auth_api::staff_password,
+        auth_api::staff_totp,
+        auth_api::account_login,
+        auth_api::logout,
+        auth_api::me,
+        auth_api::register,
+        auth_api::bind_real_name,
+        case_api::apply_online,
+        case_api::my_cases,
+        case_api::case_view,
+        case_api::case_action,
+        case_api::correction,
+        case_api::material,
+        case_api::inbox,
+        case_api::feed,
     ),
     components(schemas(
         proto::ApiErrorBody,
@@ -69,11 +96,48 @@ impl Modify for KioskTokenScheme {
         proto::CaseLookup,
         proto::CaseSummary,
         proto::CaseList,
+        proto::Role,
+        proto::FlowKind,
+        proto::StepDef,
+        proto::CoDepartment,
+        proto::WorkflowDef,
+        proto::FieldKind,
+        proto::FormField,
+        proto::Faq,
+        auth_api::StaffPassword,
+        auth_api::PendingToken,
+        auth_api::StaffTotp,
+        auth_api::SessionInfo,
+        auth_api::Me,
+        auth_api::AccountLogin,
+        auth_api::NewAccount,
+        auth_api::AccountCreated,
+        auth_api::RealName,
+        case_api::MaterialUpload,
+        case_api::Application,
+        case_api::CaseLines,
+        case_api::Correction,
+        case_api::FeedEvent,
+        case_api::FeedPage,
+        crate::service::apply::EcertRef,
+        crate::service::apply::Applied,
+        crate::service::workflow::ActionRequest,
+        crate::service::workflow::ActionOutcome,
+        crate::service::workflow::CaseLine,
+        crate::service::workflow::CaseView,
+        crate::service::workflow::TimelineStep,
+        crate::service::workflow::MaterialLine,
+        crate::service::workflow::CorrectionNotice,
+        crate::service::workflow::AllowedAction,
     )),
     modifiers(&KioskTokenScheme),
     tags(
         (name = "public", description = "No authentication: health and the matter catalogue"),
         (name = "kiosk", description = "Kiosk enrolment and kiosk-authenticated calls"),
+        (name = "auth", description = "Staff and portal logins, sessions, accounts"),
+        (name = "cases", description = "Applying online, tracking, acting on cases"),
+        (name = "clerk", description = "The clerk workbench's inboxes"),
+        (name = "feed", description = "Outbound case events for the city platform"),
     )
 )]
 struct ApiDoc;

@@ -11,7 +11,7 @@ use crate::service::privacy::{gb11643_valid, mask_id, mask_name};
 use crate::service::time::{
     WorkCalendar, china_date, display_time, format_case_number, iso_date, rfc3339_china,
 };
-use crate::store::{AuditRecord, CaseRow, NewCase, NewStep, Store, StoreError, WriteTx};
+use crate::store::{AuditRecord, CaseRow, Store, StoreError, WriteTx};
 
 /// Longest idempotency key accepted.
 pub const MAX_KEY_CHARS: usize = 128;
@@ -131,8 +131,6 @@ pub async fn submit(
     let applicant = validate_applicant(&sub.applicant)?;
     let fingerprint =
         sm3_hex(&serde_json::to_vec(&sub).map_err(|e| ApiError::Internal(e.to_string()))?);
-    let form_json =
-        serde_json::to_string(&sub.form).map_err(|e| ApiError::Internal(e.to_string()))?;
     let district = district.to_owned();
     let kiosk = kiosk.clone();
     let at = rfc3339_china(now);
@@ -153,6 +151,8 @@ pub async fn submit(
                     action: "case.replayed".to_owned(),
                     object: format!("case:{}", stored.case_number),
                     detail: format!("matter={}", sub.matter_code),
+                    role: "kiosk".to_owned(),
+                    ..AuditRecord::default()
                 })?;
                 return Ok(SubmitOutcome {
                     created: false,
@@ -165,6 +165,8 @@ pub async fn submit(
             if !matter.kiosk_available {
                 return Err(ApiError::MatterNotAtKiosk);
             }
+            let form = crate::service::apply::check_form(&matter.form, &sub.form)?;
+            let form_json = serde_json::Value::Object(form).to_string();
             let deadline = calendar(tx)?.add_working_days(china_date(now), matter.promised_days);
             let case_number = next_case_number(tx, &district, now)?;
             let reply = CaseCreated {
@@ -174,41 +176,27 @@ pub async fn submit(
                 deadline: iso_date(deadline),
             };
             let reply_json = serde_json::to_string(&reply).map_err(StoreError::from)?;
-            let case_id = tx.insert_case(&NewCase {
-                case_number: &case_number,
-                matter_code: &matter.code,
-                matter_version: matter.version,
-                matter_name: &matter.name,
-                department: &matter.department,
-                applicant: &applicant,
-                form_json: &form_json,
-                channel: "kiosk",
-                kiosk_id: Some(&kiosk.id),
-                idempotency_key: Some(&sub.idempotency_key),
-                submission_sm3: Some(&fingerprint),
-                created_reply_json: Some(&reply_json),
-                status: CaseStatus::Submitted,
-                submitted_at: &at,
-                deadline: Some(&reply.deadline),
-            })?;
-            tx.add_case_step(
-                case_id,
-                &NewStep {
-                    status: CaseStatus::Submitted,
-                    step_name: "申请",
-                    handler: &format!("自助终端 {}", kiosk.name),
-                    department: &matter.department,
-                    opinion: "通过自助终端提交申请",
-                    at: &at,
+            let handler = format!("自助终端 {}", kiosk.name);
+            let actor = kiosk.actor();
+            crate::service::apply::file_case(
+                tx,
+                &district,
+                &crate::service::apply::Filing {
+                    matter: &matter,
+                    applicant: &applicant,
+                    entity: None,
+                    agent: None,
+                    form_json: &form_json,
+                    channel: "kiosk",
+                    kiosk_id: Some(&kiosk.id),
+                    account_id: None,
+                    handler: &handler,
+                    idempotency: Some((&sub.idempotency_key, &fingerprint, &reply_json)),
+                    audit: (&actor, "kiosk"),
                 },
+                Some(&case_number),
+                now,
             )?;
-            tx.audit(&AuditRecord {
-                at: at.clone(),
-                actor: kiosk.actor(),
-                action: "case.created".to_owned(),
-                object: format!("case:{case_number}"),
-                detail: format!("matter={} channel=kiosk", matter.code),
-            })?;
             Ok(SubmitOutcome {
                 created: true,
                 reply,
@@ -267,6 +255,8 @@ pub async fn lookup(
                 action: "case.lookup".to_owned(),
                 object: "case".to_owned(),
                 detail: format!("results={}", rows.len()),
+                role: "kiosk".to_owned(),
+                ..AuditRecord::default()
             })?;
             Ok::<_, ApiError>(rows.into_iter().map(summary).collect::<Vec<_>>())
         })

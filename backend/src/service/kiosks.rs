@@ -69,6 +69,8 @@ pub async fn enrol(
                     action: "kiosk.enrol_refused".to_owned(),
                     object: "kiosk".to_owned(),
                     detail: reason.to_owned(),
+                    role: "anonymous".to_owned(),
+                    ..AuditRecord::default()
                 })?;
                 Ok(EnrolOutcome::Refused)
             };
@@ -92,6 +94,8 @@ pub async fn enrol(
                 action: "kiosk.enrolled".to_owned(),
                 object: format!("kiosk:{kiosk_id}"),
                 detail: format!("name={}", req.kiosk_name.trim()),
+                role: "kiosk".to_owned(),
+                ..AuditRecord::default()
             })?;
             Ok(EnrolOutcome::Enrolled(EnrolResponse { kiosk_id, token }))
         })
@@ -209,6 +213,8 @@ pub async fn heartbeat(
                         action: "device.state_changed".to_owned(),
                         object: format!("kiosk:{}/device:{}", kiosk.id, d.device),
                         detail: detail.clone(),
+                        role: "kiosk".to_owned(),
+                        ..AuditRecord::default()
                     })?;
                     changes.push((d.device.clone(), detail));
                 }

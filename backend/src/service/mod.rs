@@ -1,13 +1,17 @@
 //! Domain rules. Services take the store and the time as parameters; they
 //! never read the clock, the environment or a global.
 
+pub mod apply;
+pub mod auth;
 pub mod cases;
 pub mod catalogue;
 pub mod health;
 pub mod kiosks;
+pub mod people_seed;
 pub mod privacy;
 pub mod seed;
 pub mod time;
+pub mod workflow;
 
 use crate::error::ApiError;
 
@@ -35,6 +39,33 @@ pub(crate) fn check_text(
         });
     }
     if value.chars().any(char::is_control) {
+        return Err(ApiError::InvalidField {
+            field,
+            reason_zh: "含有控制字符",
+            reason_en: "contains control characters",
+        });
+    }
+    Ok(())
+}
+
+/// Checks an optional text field: at most `max` characters, no control
+/// characters other than line breaks.
+pub(crate) fn check_text_allow_empty(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::InvalidField {
+            field,
+            reason_zh: "内容过长",
+            reason_en: "too long",
+        });
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
         return Err(ApiError::InvalidField {
             field,
             reason_zh: "含有控制字符",

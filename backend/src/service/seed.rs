@@ -1,5 +1,6 @@
-//! Demo data: the matter catalogue from `assets/demo/matters.json` (embedded
-//! so the binary is self-contained) and the cases of the demo identities of
+//! Demo data: the matter catalogue from `assets/demo/matters/*.json`
+//! (embedded so the binary is self-contained), the departments named in it,
+//! demo staff and portal accounts, and the cases of the demo identities of
 //! `docs/API.md`, with dated step history.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -10,15 +11,29 @@ use crate::service::cases::next_case_number;
 use crate::service::time::{WorkCalendar, china_date, china_offset, iso_date, rfc3339_china};
 use crate::store::{AuditRecord, NewCase, NewStep, Store, StoreError, WriteTx};
 
-/// The demo catalogue, as shipped.
-pub const DEMO_MATTERS_JSON: &str = include_str!("../../../assets/demo/matters.json");
+/// The demo catalogue files, as shipped: (file name, JSON array of matters).
+pub const DEMO_MATTER_FILES: [(&str, &str); 2] = [
+    (
+        "persons.json",
+        include_str!("../../../assets/demo/matters/persons.json"),
+    ),
+    (
+        "enterprises.json",
+        include_str!("../../../assets/demo/matters/enterprises.json"),
+    ),
+];
 
-/// Parses the demo catalogue.
+/// Parses the demo catalogue, persons first.
 ///
 /// # Errors
-/// When the embedded JSON does not match the `Matter` type.
+/// When an embedded file does not match the `Matter` type.
 pub fn demo_matters() -> Result<Vec<Matter>, serde_json::Error> {
-    serde_json::from_str(DEMO_MATTERS_JSON)
+    let mut all = Vec::new();
+    for (_, json) in DEMO_MATTER_FILES {
+        let part: Vec<Matter> = serde_json::from_str(json)?;
+        all.extend(part);
+    }
+    Ok(all)
 }
 
 /// A step of a demo case: working days before today, time of day, status
@@ -253,13 +268,105 @@ fn seed_case(
             },
         )?;
     }
+    set_demo_position(tx, case_id, matter, demo, status, cal, today)?;
     tx.audit(&AuditRecord {
         at: submitted_at,
         actor: "system".to_owned(),
         action: "case.seeded".to_owned(),
         object: format!("case:{case_number}"),
         detail: format!("matter={} status={}", matter.code, status.as_str()),
+        role: "system".to_owned(),
+        ..AuditRecord::default()
     })?;
+    Ok(())
+}
+
+/// Puts a demo case where its history leaves it in its matter's workflow.
+fn set_demo_position(
+    tx: &WriteTx<'_>,
+    case_id: i64,
+    matter: &Matter,
+    demo: &DemoCase,
+    status: CaseStatus,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<(), ApiError> {
+    let wf = &matter.workflow;
+    let last = wf.steps.len().saturating_sub(1);
+    let passes = demo
+        .steps
+        .iter()
+        .filter(|s| s.status == CaseStatus::InReview)
+        .count();
+    let (step, resume_to) = match status {
+        CaseStatus::CorrectionRequested => (0, Some(CaseStatus::Resubmitted)),
+        CaseStatus::Accepted => (1.min(last), None),
+        CaseStatus::InReview => ((1 + passes).min(last), None),
+        CaseStatus::Approved | CaseStatus::Denied => (last, None),
+        _ => (0, None),
+    };
+    let accepted_on = demo
+        .steps
+        .iter()
+        .find(|s| s.status == CaseStatus::Accepted)
+        .map(|s| iso_date(cal.sub_working_days(today, s.days_ago)));
+    let wf_json = serde_json::to_string(wf).map_err(StoreError::from)?;
+    tx.set_case_engine(
+        case_id,
+        &wf_json,
+        None,
+        None,
+        matter.promised_days,
+        matter.legal_days,
+        "000000",
+    )?;
+    if let Some(day) = &accepted_on {
+        tx.set_accepted_on(case_id, day)?;
+    }
+    let next = if matches!(
+        status,
+        CaseStatus::CorrectionRequested | CaseStatus::Approved | CaseStatus::Denied
+    ) {
+        None
+    } else {
+        wf.steps.get(step).map(|s| {
+            (
+                s.department
+                    .clone()
+                    .unwrap_or_else(|| matter.department.clone()),
+                s.role.as_str(),
+            )
+        })
+    };
+    let deadline = accepted_on
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| iso_date(cal.add_working_days(d, matter.promised_days)));
+    tx.set_position(
+        case_id,
+        &crate::store::Position {
+            status,
+            step,
+            resume_to,
+            next: next.as_ref().map(|(d, r)| (d.as_str(), *r)),
+            deadline: deadline.as_deref(),
+        },
+    )?;
+    if status == CaseStatus::CorrectionRequested {
+        let items: Vec<&str> = matter
+            .materials
+            .iter()
+            .take(1)
+            .map(|m| m.name.as_str())
+            .collect();
+        let items = serde_json::to_string(&items).map_err(StoreError::from)?;
+        let note = demo.steps.last().map_or("请补正材料", |s| s.opinion);
+        tx.add_correction(case_id, &items, note, &rfc3339_china(at(today, (9, 0))))?;
+    }
+    if let (CaseStatus::Approved | CaseStatus::Denied, Some(s)) = (status, demo.steps.last()) {
+        let when = rfc3339_china(at(cal.sub_working_days(today, s.days_ago), s.hm));
+        tx.set_concluded_at(case_id, &when)?;
+    }
     Ok(())
 }
 
@@ -283,7 +390,16 @@ pub async fn seed_if_empty(
             for (i, m) in matters.iter().enumerate() {
                 let order = i64::try_from(i).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 tx.put_matter(m, order)?;
+                tx.add_matter_version(
+                    m,
+                    "new",
+                    "published",
+                    "seed",
+                    &rfc3339_china(now),
+                    "system",
+                )?;
             }
+            super::people_seed::seed_people(tx, &matters, now)?;
             let cal = WorkCalendar::from_entries(&tx.holidays()?);
             let today = china_date(now);
             for demo in DEMO_CASES {
@@ -295,6 +411,8 @@ pub async fn seed_if_empty(
                 action: "catalogue.seeded".to_owned(),
                 object: "catalogue".to_owned(),
                 detail: format!("matters={} demo_cases={}", matters.len(), DEMO_CASES.len()),
+                role: "system".to_owned(),
+                ..AuditRecord::default()
             })?;
             Ok::<_, ApiError>(true)
         })

@@ -174,3 +174,265 @@ impl WriteTx<'_> {
         Ok(())
     }
 }
+
+impl ReadTx<'_> {
+    /// The current guide of a matter that is published (not suspended or
+    /// cancelled): what an application may be filed against.
+    ///
+    /// # Errors
+    /// When SQLite fails or the stored guide is corrupt.
+    pub fn published_matter(&self, code: &str) -> Result<Option<Matter>, StoreError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT guide_json FROM matter WHERE code = ?1 AND state = 'published'",
+                params![code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(StoreError::from))
+            .transpose()
+    }
+}
+
+/// SM3 (hex) of a guide's JSON without its version number: equal for two
+/// versions with the same content.
+///
+/// # Errors
+/// When the guide cannot be encoded.
+pub fn guide_digest(m: &Matter) -> Result<String, StoreError> {
+    use sm3::Digest as _;
+    let mut v = serde_json::to_value(m)?;
+    if let Some(o) = v.as_object_mut() {
+        o.remove("version");
+    }
+    Ok(hex::encode(sm3::Sm3::digest(v.to_string().as_bytes())))
+}
+
+/// One registered version of a matter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatterVersionRow {
+    /// Code.
+    pub code: String,
+    /// Version.
+    pub version: u32,
+    /// `new`, `change`, `delegate`, `split`, `suspend`, `cancel`, `import`.
+    pub change_kind: String,
+    /// Review stage.
+    pub stage: String,
+    /// `seed`, `provincial` or `local`.
+    pub source: String,
+    /// The guide.
+    pub guide_json: String,
+    /// Digest of the guide without its version.
+    pub guide_sm3: String,
+    /// When registered.
+    pub created_at: String,
+    /// Who registered it.
+    pub created_by: String,
+}
+
+/// One review decision on a matter version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatterReviewRow {
+    /// Stage decided.
+    pub stage: String,
+    /// `register`, `pass`, `reject` or `publish`.
+    pub decision: String,
+    /// Who.
+    pub actor: String,
+    /// Role.
+    pub role: String,
+    /// Opinion.
+    pub opinion: String,
+    /// When.
+    pub at: String,
+}
+
+impl ReadTx<'_> {
+    /// Every version of a matter, newest first.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn matter_versions(&self, code: &str) -> Result<Vec<MatterVersionRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT code, version, change_kind, stage, source, guide_json, guide_sm3, \
+                 created_at, created_by FROM matter_version WHERE code = ?1 ORDER BY version DESC",
+        )?;
+        let rows = stmt
+            .query_map(params![code], |r| {
+                Ok(MatterVersionRow {
+                    code: r.get(0)?,
+                    version: r.get(1)?,
+                    change_kind: r.get(2)?,
+                    stage: r.get(3)?,
+                    source: r.get(4)?,
+                    guide_json: r.get(5)?,
+                    guide_sm3: r.get(6)?,
+                    created_at: r.get(7)?,
+                    created_by: r.get(8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Versions waiting at a review stage, oldest first.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn matter_versions_at(&self, stage: &str) -> Result<Vec<MatterVersionRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT code, version, change_kind, stage, source, guide_json, guide_sm3, \
+                 created_at, created_by FROM matter_version WHERE stage = ?1 \
+             ORDER BY created_at, code",
+        )?;
+        let rows = stmt
+            .query_map(params![stage], |r| {
+                Ok(MatterVersionRow {
+                    code: r.get(0)?,
+                    version: r.get(1)?,
+                    change_kind: r.get(2)?,
+                    stage: r.get(3)?,
+                    source: r.get(4)?,
+                    guide_json: r.get(5)?,
+                    guide_sm3: r.get(6)?,
+                    created_at: r.get(7)?,
+                    created_by: r.get(8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The review trail of one version, oldest first.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn matter_reviews(
+        &self,
+        code: &str,
+        version: u32,
+    ) -> Result<Vec<MatterReviewRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT stage, decision, actor, role, opinion, at FROM matter_review \
+             WHERE code = ?1 AND version = ?2 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map(params![code, version], |r| {
+                Ok(MatterReviewRow {
+                    stage: r.get(0)?,
+                    decision: r.get(1)?,
+                    actor: r.get(2)?,
+                    role: r.get(3)?,
+                    opinion: r.get(4)?,
+                    at: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The publication state of a matter (`published`, `suspended`,
+    /// `cancelled`), if it is in the catalogue.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn matter_state(&self, code: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT state FROM matter WHERE code = ?1",
+                params![code],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+impl WriteTx<'_> {
+    /// Registers a version of a matter.
+    ///
+    /// # Errors
+    /// When SQLite fails (a duplicate version included).
+    pub fn add_matter_version(
+        &self,
+        m: &Matter,
+        change_kind: &str,
+        stage: &str,
+        source: &str,
+        at: &str,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        let guide = serde_json::to_string(m)?;
+        self.conn().execute(
+            "INSERT INTO matter_version (code, version, change_kind, stage, source, guide_json, \
+                 guide_sm3, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                m.code,
+                m.version,
+                change_kind,
+                stage,
+                source,
+                guide,
+                guide_digest(m)?,
+                at,
+                by
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Moves a version to a review stage.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn set_version_stage(
+        &self,
+        code: &str,
+        version: u32,
+        stage: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE matter_version SET stage = ?3 WHERE code = ?1 AND version = ?2",
+            params![code, version, stage],
+        )?;
+        Ok(())
+    }
+
+    /// Records a review decision.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_matter_review(
+        &self,
+        code: &str,
+        version: u32,
+        stage: &str,
+        decision: &str,
+        actor: &str,
+        role: &str,
+        opinion: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO matter_review (code, version, stage, decision, actor, role, opinion, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![code, version, stage, decision, actor, role, opinion, at],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the publication state of a matter in the catalogue.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn set_matter_state(&self, code: &str, state: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE matter SET state = ?2 WHERE code = ?1",
+            params![code, state],
+        )?;
+        Ok(())
+    }
+}

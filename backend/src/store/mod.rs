@@ -13,8 +13,10 @@
 
 mod audit;
 mod cases;
+mod engine;
 mod kiosks;
 mod matters;
+mod people;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -24,13 +26,21 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-pub use audit::AuditRecord;
+pub use audit::{AuditRecord, AuditRow, AuditVerdict, GENESIS, chain_hash};
 pub use cases::{CaseRow, NewCase, NewStep, StepRow, StoredSubmission};
+pub use engine::{
+    CaseCore, CorrectionRow, EventRow, InboxQuery, MaterialRow, NewMaterial, Position,
+    SubcaseCounts,
+};
 pub use kiosks::{DeviceReport, FleetDeviceRow, KioskRow, NewKiosk};
+pub use people::{AccountRow, DepartmentRow, NewStaff, SessionRow, StaffRow};
 
 /// Numbered migrations, applied in order, each in its own transaction and
 /// recorded in `schema_version`. Never edit a published one: add the next.
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_case_engine.sql")),
+];
 
 /// How long a connection waits for a lock held by another before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -185,7 +195,16 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<u32, StoreError>
             "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
             rusqlite::params![version, rfc3339(now)],
         )?;
-        tx.commit()?;
+        let write = WriteTx {
+            read: ReadTx { tx },
+        };
+        if version == 2 {
+            let moved = write.chain_legacy_audit()?;
+            if moved > 0 {
+                tracing::info!(rows = moved, "chained the audit events of migration 1");
+            }
+        }
+        write.read.tx.commit()?;
         tracing::info!(version, "applied database migration");
         current = version;
     }
@@ -255,6 +274,23 @@ impl Store {
         })
         .await
         .map_err(|e| E::from(StoreError::Task(e.to_string())))?
+    }
+
+    /// Runs `f` in a read transaction on the calling thread (for command-line
+    /// tools and tests outside a runtime).
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or a storage failure.
+    pub fn read_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&ReadTx<'_>) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let mut conn = lock(&self.inner.reader);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(StoreError::from)?;
+        f(&ReadTx { tx })
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) on the blocking

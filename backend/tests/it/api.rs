@@ -22,7 +22,7 @@ async fn health_reports_ok() {
 #[tokio::test]
 async fn matters_list_detail_and_not_found() {
     let t = TestApp::new().await;
-    let r = t.get("/api/v1/matters").await;
+    let r = t.get("/api/v1/matters?limit=200").await;
     assert_eq!(r.status, StatusCode::OK);
     let items = r.json["items"].as_array().unwrap();
     assert!(items.len() >= 15, "{} matters", items.len());
@@ -116,7 +116,7 @@ async fn enrolment_code_is_one_time() {
     assert_eq!(stored.len(), 64);
     let refused: i64 = db
         .query_row(
-            "SELECT COUNT(*) FROM audit_event WHERE action = 'kiosk.enrol_refused'",
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'kiosk.enrol_refused'",
             [],
             |r| r.get(0),
         )
@@ -202,7 +202,7 @@ async fn heartbeat_needs_a_token_and_is_stored() {
         1
     );
     assert_eq!(
-        count("SELECT COUNT(*) FROM audit_event WHERE action = 'device.state_changed'"),
+        count("SELECT COUNT(*) FROM audit_log WHERE action = 'device.state_changed'"),
         3
     );
 
@@ -224,7 +224,7 @@ fn submission(key: &str, matter_code: &str) -> Value {
             "phone": "13700000000",
             "address": "河南省平顶山市卫东区建设路东段30号"
         },
-        "form": {"reason": "有效期满", "delivery": "自取"}
+        "form": {"change_reason": "有效期满", "receive_mode": "窗口领取"}
     })
 }
 
@@ -266,7 +266,7 @@ async fn case_submission_is_idempotent() {
     assert_eq!(rows, 1);
     let object = format!("case:{number}");
     let actions: Vec<String> = db
-        .prepare("SELECT action FROM audit_event WHERE object = ?1 ORDER BY id")
+        .prepare("SELECT action FROM audit_log WHERE object = ?1 ORDER BY id")
         .unwrap()
         .query_map([&object], |r| r.get(0))
         .unwrap()
@@ -274,17 +274,15 @@ async fn case_submission_is_idempotent() {
         .unwrap();
     assert_eq!(actions, ["case.created", "case.replayed"]);
     let detail: String = db
-        .query_row(
-            "SELECT group_concat(detail, ' ') FROM audit_event",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT group_concat(detail, ' ') FROM audit_log", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(!detail.contains(WANG_HAORAN) && !detail.contains("王浩然"));
 
     // The same key for another submission is refused.
     let mut other = submission(key, &code);
-    other["form"]["reason"] = json!("损坏");
+    other["form"]["change_reason"] = json!("证件严重损坏");
     let conflict = t.post("/api/v1/cases", Some(&token), &other).await;
     assert_eq!(conflict.status, StatusCode::CONFLICT);
     assert_eq!(conflict.code(), "IDEMPOTENCY_KEY_REUSED");
@@ -475,7 +473,7 @@ async fn lookup_returns_seeded_cases_in_chinese() {
     let details: String = t
         .db()
         .query_row(
-            "SELECT group_concat(detail || object, ' ') FROM audit_event WHERE action = 'case.lookup'",
+            "SELECT group_concat(detail || object, ' ') FROM audit_log WHERE action = 'case.lookup'",
             [],
             |r| r.get(0),
         )

@@ -12,6 +12,7 @@ mod api;
 mod html;
 mod openapi;
 mod storage;
+mod workflow;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,7 +98,7 @@ impl TestApp {
         let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
             .await
             .unwrap();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,
