@@ -105,6 +105,14 @@ pub enum ApiError {
     /// A person must bind their real name before applying online.
     #[error("real name required")]
     RealNameRequired,
+    /// A holiday file does not parse or validate.
+    #[error("holiday file: {en}")]
+    HolidayFile {
+        /// Why, in Chinese (with the line).
+        zh: String,
+        /// Why, in English.
+        en: String,
+    },
     /// The database does not answer.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -133,6 +141,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::NotFound => "NOT_FOUND",
             Self::LoginFailed => "LOGIN_FAILED",
+            Self::HolidayFile { .. } => "HOLIDAY_FILE_INVALID",
             Self::NotLoggedIn => "NOT_LOGGED_IN",
             Self::FormField { .. } => "FORM_FIELD",
             Self::MaterialMissing { .. } => "MATERIAL_MISSING",
@@ -166,7 +175,9 @@ impl ApiError {
             }
             Self::RealNameRequired => StatusCode::FORBIDDEN,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
-            Self::WeakPassword { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::WeakPassword { .. } | Self::HolidayFile { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::AccountExists | Self::CaseRefused { .. } => StatusCode::CONFLICT,
             Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -235,6 +246,12 @@ impl ApiError {
                 return (
                     format!("缺少材料：{name}"),
                     format!("Missing material: {name}"),
+                );
+            }
+            Self::HolidayFile { zh, en } => {
+                return (
+                    format!("节假日文件有误：{zh}"),
+                    format!("Holiday file invalid: {en}"),
                 );
             }
             Self::RealNameRequired => (

@@ -16,7 +16,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("proto", &[]),
     ("drivers", &["hal"]),
     ("sim", &[]),
-    ("backend", &["proto"]),
+    ("backend", &["proto", "casework", "auth", "search"]),
+    ("casework", &["proto"]),
+    ("auth", &[]),
+    ("search", &[]),
     ("imaging", &["hal"]),
     ("kiosk", &["hal", "proto", "drivers", "imaging"]),
     ("kioskctl", &["hal", "drivers", "imaging"]),
@@ -28,7 +31,10 @@ const ALLOWED_DEV: &[(&str, &[&str])] = &[
     ("proto", &[]),
     ("drivers", &["sim"]),
     ("sim", &[]),
-    ("backend", &[]),
+    ("backend", &["auth", "casework"]),
+    ("casework", &[]),
+    ("auth", &[]),
+    ("search", &[]),
     ("imaging", &["sim"]),
     ("kiosk", &["sim", "backend"]),
     ("kioskctl", &["sim"]),
@@ -60,6 +66,13 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
         &["slint", "axum", "rusqlite", "tokio", "serialport"],
     ),
     ("kioskctl", &["slint"]),
+    // Pure logic: no I/O stacks.
+    (
+        "casework",
+        &["slint", "axum", "rusqlite", "tokio", "serialport"],
+    ),
+    ("auth", &["slint", "axum", "rusqlite", "tokio", "serialport"]),
+    ("search", &["slint", "axum", "tokio", "serialport"]),
 ];
 
 fn metadata() -> Value {

@@ -1,6 +1,7 @@
 //! HTTP: one router per audience, thin handlers that call one service each,
 //! and the middleware around them (body limit, security headers, access log).
 
+mod admin_api;
 mod auth_api;
 mod case_api;
 mod clerk;
@@ -67,6 +68,7 @@ fn api_table() -> Vec<ApiRoute> {
     routes.extend(kiosk_api::routes());
     routes.extend(auth_api::routes());
     routes.extend(case_api::routes());
+    routes.extend(admin_api::routes());
     routes
 }
 
@@ -122,8 +124,8 @@ async fn headers_and_log(req: Request, next: Next) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     tracing::info!(

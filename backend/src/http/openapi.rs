@@ -5,7 +5,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth_api, case_api, kiosk_api, public_api};
+use super::{admin_api, auth_api, case_api, kiosk_api, public_api};
 
 /// Adds the kiosk bearer-token scheme.
 struct KioskTokenScheme;
@@ -68,6 +68,16 @@ impl Modify for KioskTokenScheme {
         case_api::material,
         case_api::inbox,
         case_api::feed,
+        admin_api::register_change,
+        admin_api::pending_reviews,
+        admin_api::versions,
+        admin_api::review,
+        admin_api::import,
+        admin_api::list_staff,
+        admin_api::create_staff,
+        admin_api::set_active,
+        admin_api::import_holidays,
+        admin_api::audit,
     ),
     components(schemas(
         proto::ApiErrorBody,
@@ -129,6 +139,22 @@ impl Modify for KioskTokenScheme {
         crate::service::workflow::MaterialLine,
         crate::service::workflow::CorrectionNotice,
         crate::service::workflow::AllowedAction,
+        crate::service::catalogue_admin::ChangeRequest,
+        crate::service::catalogue_admin::VersionLine,
+        crate::service::catalogue_admin::ReviewLine,
+        crate::service::catalogue_admin::ReviewDecision,
+        crate::service::catalogue_admin::LibraryFile,
+        crate::service::catalogue_admin::ImportReport,
+        crate::service::staff_admin::NewStaffRequest,
+        crate::service::staff_admin::StaffCreated,
+        crate::service::staff_admin::StaffLine,
+        admin_api::VersionList,
+        admin_api::StaffList,
+        admin_api::ActiveFlag,
+        admin_api::HolidayFile,
+        admin_api::HolidaysLoaded,
+        admin_api::AuditLine,
+        admin_api::AuditPage,
     )),
     modifiers(&KioskTokenScheme),
     tags(
@@ -138,6 +164,7 @@ impl Modify for KioskTokenScheme {
         (name = "cases", description = "Applying online, tracking, acting on cases"),
         (name = "clerk", description = "The clerk workbench's inboxes"),
         (name = "feed", description = "Outbound case events for the city platform"),
+        (name = "admin", description = "Catalogue review chain and import, staff, holidays, audit log"),
     )
 )]
 struct ApiDoc;

@@ -307,6 +307,7 @@ pub fn file_case(
         submitted_at: &at,
         deadline: Some(&deadline),
     })?;
+    tx.bump_popularity(&f.matter.code)?;
     let wf = &f.matter.workflow;
     let wf_json = serde_json::to_string(wf).map_err(StoreError::from)?;
     tx.set_case_engine(

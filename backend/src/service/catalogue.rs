@@ -12,6 +12,12 @@ pub const MAX_LIMIT: u32 = 200;
 /// Longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 50;
 
+/// The synonym groups shipped in `assets/search/synonyms.txt`, parsed once.
+pub fn synonyms() -> &'static search::Synonyms {
+    static SYN: std::sync::OnceLock<search::Synonyms> = std::sync::OnceLock::new();
+    SYN.get_or_init(search::Synonyms::shipped)
+}
+
 /// Normalises a search text: trimmed, `None` when empty.
 fn normalise_query(q: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
@@ -49,7 +55,10 @@ pub async fn list(
     let offset = offset.unwrap_or(0);
     store
         .read(move |tx| {
-            let (items, total) = tx.search_matters(q.as_deref(), limit, offset)?;
+            let (items, total) = match q.as_deref() {
+                Some(q) => tx.search_catalogue(synonyms(), q, limit, offset)?,
+                None => tx.search_matters(None, limit, offset)?,
+            };
             Ok(MatterList { items, total })
         })
         .await

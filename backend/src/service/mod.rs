@@ -5,11 +5,13 @@ pub mod apply;
 pub mod auth;
 pub mod cases;
 pub mod catalogue;
+pub mod catalogue_admin;
 pub mod health;
 pub mod kiosks;
 pub mod people_seed;
 pub mod privacy;
 pub mod seed;
+pub mod staff_admin;
 pub mod time;
 pub mod workflow;
 

@@ -99,12 +99,12 @@ impl ReadTx<'_> {
         offset: u32,
     ) -> Result<(Vec<MatterSummary>, u64), StoreError> {
         let total: i64 = self.conn().query_row(
-            &format!("SELECT COUNT(*) FROM matter WHERE {FILTER}"),
+            &format!("SELECT COUNT(*) FROM matter WHERE state = 'published' AND ({FILTER})"),
             params![q],
             |r| r.get(0),
         )?;
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM matter WHERE {FILTER} \
+            "SELECT {SUMMARY_COLUMNS} FROM matter WHERE state = 'published' AND ({FILTER}) \
              ORDER BY sort_order, code LIMIT ?2 OFFSET ?3"
         ))?;
         let rows = stmt
@@ -171,6 +171,7 @@ impl WriteTx<'_> {
                 guide,
             ],
         )?;
+        search::upsert(self.conn(), &search_doc(m))?;
         Ok(())
     }
 }
@@ -433,6 +434,157 @@ impl WriteTx<'_> {
             "UPDATE matter SET state = ?2 WHERE code = ?1",
             params![code, state],
         )?;
+        // Only published matters can be found.
+        if state == "published" {
+            if let Some(m) = self.matter(code)? {
+                search::upsert(self.conn(), &search_doc(&m))?;
+            }
+        } else {
+            search::remove(self.conn(), code)?;
+        }
         Ok(())
+    }
+
+    /// Counts one more case of a matter (search ranks popular matters first).
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn bump_popularity(&self, code: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE matter SET popularity = popularity + 1 WHERE code = ?1",
+            params![code],
+        )?;
+        let n: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT popularity FROM matter WHERE code = ?1 AND state = 'published'",
+                params![code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(n) = n {
+            search::set_popularity(self.conn(), code, u64::try_from(n).unwrap_or(0))?;
+        }
+        Ok(())
+    }
+}
+
+impl ReadTx<'_> {
+    /// The catalogue position of a matter.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn matter_sort_order(&self, code: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT sort_order FROM matter WHERE code = ?1",
+                params![code],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// The search document of a matter: its name, keywords, department, theme
+/// and the text of its guide.
+#[must_use]
+pub fn search_doc(m: &Matter) -> search::Doc {
+    let mut text = String::new();
+    for part in [
+        &m.matter_type,
+        &m.implementing_body,
+        &m.legal_basis,
+        &m.result_name,
+        &m.online_depth,
+    ] {
+        text.push_str(part);
+        text.push('\n');
+    }
+    for c in &m.conditions {
+        text.push_str(c);
+        text.push('\n');
+    }
+    for mat in &m.materials {
+        text.push_str(&mat.name);
+        text.push('\n');
+        text.push_str(&mat.note);
+        text.push('\n');
+    }
+    for p in &m.process {
+        text.push_str(p);
+        text.push('\n');
+    }
+    for f in &m.faq {
+        text.push_str(&f.q);
+        text.push('\n');
+        text.push_str(&f.a);
+        text.push('\n');
+    }
+    search::Doc {
+        code: m.code.clone(),
+        name: m.name.clone(),
+        department: m.department.clone(),
+        theme: m.theme.clone(),
+        text,
+        keywords: m.keywords.clone(),
+        popularity: 0,
+    }
+}
+
+/// Fills the search index from the catalogue when the index is empty (a
+/// database made before the index existed, or a deleted index).
+///
+/// # Errors
+/// When SQLite fails or a stored guide is corrupt.
+pub(super) fn reindex_if_empty(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    let indexed: i64 = conn.query_row("SELECT COUNT(*) FROM search_doc", [], |r| r.get(0))?;
+    if indexed > 0 {
+        return Ok(());
+    }
+    let mut stmt =
+        conn.prepare("SELECT guide_json, popularity FROM matter WHERE state = 'published'")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (json, popularity) in rows {
+        let m: Matter = serde_json::from_str(&json)?;
+        let mut doc = search_doc(&m);
+        doc.popularity = u64::try_from(popularity).unwrap_or(0);
+        search::upsert(conn, &doc)?;
+    }
+    Ok(())
+}
+
+impl ReadTx<'_> {
+    /// Searches the published catalogue: a page of matters in relevance
+    /// order and the number of matches.
+    ///
+    /// # Errors
+    /// `Search` for an empty or overlong query; when SQLite fails.
+    pub fn search_catalogue(
+        &self,
+        syn: &search::Synonyms,
+        q: &str,
+        limit: u32,
+        offset: u32,
+    ) -> Result<(Vec<MatterSummary>, u64), StoreError> {
+        let (hits, total) = search::search(
+            self.conn(),
+            syn,
+            q,
+            usize::try_from(limit).unwrap_or(usize::MAX),
+            usize::try_from(offset).unwrap_or(usize::MAX),
+        )?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM matter WHERE code = ?1"
+        ))?;
+        let mut items = Vec::with_capacity(hits.len());
+        for h in hits {
+            if let Some(row) = stmt.query_row(params![h.code], summary_row).optional()? {
+                items.push(row.into_summary()?);
+            }
+        }
+        Ok((items, total))
     }
 }

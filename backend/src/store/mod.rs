@@ -33,6 +33,7 @@ pub use engine::{
     SubcaseCounts,
 };
 pub use kiosks::{DeviceReport, FleetDeviceRow, KioskRow, NewKiosk};
+pub use matters::{MatterReviewRow, MatterVersionRow, guide_digest};
 pub use people::{AccountRow, DepartmentRow, NewStaff, SessionRow, StaffRow};
 
 /// Numbered migrations, applied in order, each in its own transaction and
@@ -63,6 +64,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The search index failed.
+    #[error("search index: {0}")]
+    Search(#[from] search::SearchError),
     /// A stored value is not one the code knows.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -225,6 +229,10 @@ impl Store {
             return Err(StoreError::Corrupt(format!("quick_check: {check}")));
         }
         let version = migrate(&mut writer, now)?;
+        // The search index is derived data: its tables are created here and
+        // filled by `put_matter` (and rebuilt when empty).
+        search::create_schema(&writer)?;
+        matters::reindex_if_empty(&writer)?;
         let reader = open_connection(path)?;
         tracing::info!(path = %path.display(), schema_version = version, "database open");
         Ok(Self {

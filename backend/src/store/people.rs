@@ -523,3 +523,28 @@ impl WriteTx<'_> {
         Ok(())
     }
 }
+
+impl WriteTx<'_> {
+    /// Replaces one year's holiday entries: `(YYYY-MM-DD, name, is_workday)`.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn replace_holidays(
+        &self,
+        year: i32,
+        entries: &[(String, String, bool)],
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "DELETE FROM holiday WHERE substr(day, 1, 4) = ?1",
+            params![year.to_string()],
+        )?;
+        for (day, name, workday) in entries {
+            self.conn().execute(
+                "INSERT INTO holiday (day, name, is_workday) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (day) DO UPDATE SET name = excluded.name, is_workday = excluded.is_workday",
+                params![day, name, workday],
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -8,11 +8,14 @@
     clippy::indexing_slicing
 )]
 
+mod admin;
 mod api;
 mod html;
 mod openapi;
+mod search;
+mod security;
 mod storage;
-mod workflow;
+pub mod workflow;
 
 use std::path::PathBuf;
 use std::sync::Arc;
