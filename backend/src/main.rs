@@ -41,6 +41,9 @@ enum Command {
     },
     /// Print the OpenAPI document of /api/v1.
     Openapi,
+    /// Print the current TOTP code of the demo staff accounts (demo only:
+    /// every demo staff member shares one secret).
+    DemoCode,
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -187,6 +190,17 @@ async fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Openapi => {
             print!("{}", backend::http::openapi::document_pretty()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoCode => {
+            let secret =
+                auth::totp::Secret::from_base32(backend::service::people_seed::DEMO_TOTP_SECRET)?;
+            let now = chrono::Utc::now().timestamp();
+            let left = 30 - now.rem_euclid(30);
+            println!(
+                "{}  (演示员工动态口令 demo staff code; {left} s left)",
+                auth::totp::code_at(&secret, now)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

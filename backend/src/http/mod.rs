@@ -10,6 +10,8 @@ pub mod html;
 mod kiosk_api;
 pub mod openapi;
 mod portal;
+mod portal_account;
+mod portal_apply;
 mod public_api;
 
 use std::time::Instant;

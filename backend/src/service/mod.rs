@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod catalogue_admin;
 pub mod health;
 pub mod kiosks;
+pub mod notice;
 pub mod people_seed;
 pub mod privacy;
 pub mod seed;

@@ -66,12 +66,17 @@ async fn matter_page_shows_the_full_guide_materials_first() {
 }
 
 #[tokio::test]
-async fn clerk_page_masks_identity_numbers() {
+async fn clerk_pages_need_a_login_and_mask_identity_numbers() {
     let t = TestApp::new().await;
-    let r = t.get("/clerk").await;
+    // Without a session: the login form, never a case list.
+    let r = t.get("/clerk/inbox/all").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(!r.text.contains("张*"));
+
+    // The supervisor's 全部在办 lists the open cases, names masked.
+    let lind = t.clerk_login("lind").await;
+    let r = t.clerk_get("/clerk/inbox/all", &lind).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.text.contains("410403********0013"));
-    assert!(r.text.contains("410403********0023"));
     assert!(r.text.contains("张*"));
     assert!(r.text.contains("审查中") && r.text.contains("待补正"));
     for id in [ZHANG_WEI, LI_XIUYING, ZHAO_GUILAN, WANG_HAORAN] {
@@ -82,14 +87,17 @@ async fn clerk_page_masks_identity_numbers() {
     }
     assert!(!r.text.contains("张伟") && !r.text.contains("李秀英"));
 
-    // The case page shows the timeline, masked too.
+    // The case page shows the timeline, the identity number masked.
     let start = r.text.find("/clerk/cases/").unwrap() + "/clerk/cases/".len();
-    let number = &r.text[start..start + 20];
-    let c = t.get(&format!("/clerk/cases/{number}")).await;
+    let number: String = r.text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    let c = t.clerk_get(&format!("/clerk/cases/{number}"), &lind).await;
     assert_eq!(c.status, StatusCode::OK);
     assert!(c.text.contains("办理过程"));
-    assert!(c.text.contains("申请"));
-    for id in [ZHANG_WEI, LI_XIUYING, ZHAO_GUILAN] {
+    assert!(c.text.contains("410403********"), "{}", c.text);
+    for id in [ZHANG_WEI, LI_XIUYING, ZHAO_GUILAN, WANG_HAORAN] {
         assert!(!c.text.contains(id));
     }
 }
@@ -97,7 +105,15 @@ async fn clerk_page_masks_identity_numbers() {
 #[tokio::test]
 async fn fleet_page_shows_each_kiosk_device_health_in_chinese() {
     let t = TestApp::new().await;
-    let empty = t.get("/clerk/kiosks").await;
+    // Maintenance staff only, behind the login.
+    assert_eq!(t.get("/clerk/kiosks").await.status, StatusCode::SEE_OTHER);
+    let gaoj = t.clerk_login("gaoj").await;
+    assert_eq!(
+        t.clerk_get("/clerk/kiosks", &gaoj).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let yangp = t.clerk_login("yangp").await;
+    let empty = t.clerk_get("/clerk/kiosks", &yangp).await;
     assert_eq!(empty.status, StatusCode::OK);
     assert!(empty.text.contains("暂无已注册终端"), "{}", empty.text);
 
@@ -115,7 +131,7 @@ async fn fleet_page_shows_each_kiosk_device_health_in_chinese() {
     });
     let r = t.post("/api/v1/kiosks/heartbeat", Some(&token), &hb).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let page = t.get("/clerk/kiosks").await;
+    let page = t.clerk_get("/clerk/kiosks", &yangp).await;
     assert_eq!(page.status, StatusCode::OK);
     for want in [
         "身份证阅读器",

@@ -10,8 +10,11 @@
 
 mod admin;
 mod api;
+mod clerk;
+mod engine_walk;
 mod html;
 mod openapi;
+mod portal;
 mod search;
 mod security;
 mod storage;
