@@ -34,6 +34,119 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Bearer tokens of the city platform for the case event feed.
     pub feed_tokens: Vec<String>,
+    /// Login through the provincial unified identity (统一身份认证) as an
+    /// OpenID Connect relying party; absent (the default) turns it off.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// How the backend authenticates itself at the provider's token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuth {
+    /// HTTP Basic with the client id and secret (the OIDC default).
+    #[default]
+    ClientSecretBasic,
+    /// The client id and secret as form fields of the token request.
+    ClientSecretPost,
+}
+
+/// The `[oidc]` table: the provincial unified identity as an OpenID Connect
+/// provider. Production issuers are `https://`; the backend's HTTP client is
+/// built without TLS for now (plain `http://` works, e.g. the local test
+/// provider), so an `https://` issuer needs reqwest's rustls feature first.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// Issuer URL exactly as the provider names itself (discovery is read
+    /// from `{issuer}/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// Client id registered with the provider.
+    pub client_id: String,
+    /// Client secret registered with the provider.
+    pub client_secret: String,
+    /// This backend's callback, e.g. `https://zwfw.example/login/oidc/callback`.
+    pub redirect_uri: String,
+    /// Scopes asked for (default `openid profile`); must include `openid`.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Claim holding the resident identity card number (default `id_number`).
+    #[serde(default = "default_id_number_claim")]
+    pub id_number_claim: String,
+    /// Claim holding the real name (default `name`).
+    #[serde(default = "default_name_claim")]
+    pub name_claim: String,
+    /// Client authentication at the token endpoint (default
+    /// `client_secret_basic`).
+    #[serde(default)]
+    pub token_auth: TokenAuth,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .field("id_number_claim", &self.id_number_claim)
+            .field("name_claim", &self.name_claim)
+            .field("token_auth", &self.token_auth)
+            .finish()
+    }
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".to_owned(), "profile".to_owned()]
+}
+
+fn default_id_number_claim() -> String {
+    "id_number".to_owned()
+}
+
+fn default_name_claim() -> String {
+    "name".to_owned()
+}
+
+impl OidcConfig {
+    /// Checks what the types cannot: URLs, a non-empty client, `openid`.
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let is_url = |u: &str| {
+            (u.starts_with("https://") || u.starts_with("http://"))
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+        };
+        if !is_url(&self.issuer) {
+            return Err(ConfigError::Invalid(format!(
+                "oidc.issuer must be an http(s) URL, got {:?}",
+                self.issuer
+            )));
+        }
+        if !is_url(&self.redirect_uri) {
+            return Err(ConfigError::Invalid(format!(
+                "oidc.redirect_uri must be an http(s) URL, got {:?}",
+                self.redirect_uri
+            )));
+        }
+        if self.client_id.trim().is_empty() || self.client_secret.is_empty() {
+            return Err(ConfigError::Invalid(
+                "oidc.client_id and oidc.client_secret must not be empty".to_owned(),
+            ));
+        }
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(ConfigError::Invalid(
+                "oidc.scopes must include \"openid\"".to_owned(),
+            ));
+        }
+        if self.id_number_claim.is_empty() || self.name_claim.is_empty() {
+            return Err(ConfigError::Invalid(
+                "oidc.id_number_claim and oidc.name_claim must not be empty".to_owned(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -46,6 +159,7 @@ impl Default for Config {
             seed: true,
             secure_cookies: true,
             feed_tokens: vec!["WD-DEMO-FEED".to_owned()],
+            oidc: None,
         }
     }
 }
@@ -154,6 +268,9 @@ impl Config {
                 "enrolment_codes must not contain empty codes".to_owned(),
             ));
         }
+        if let Some(oidc) = &self.oidc {
+            oidc.validate()?;
+        }
         Ok(())
     }
 }
@@ -189,6 +306,32 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen.port(), 0);
         assert_eq!(c.db, PathBuf::from("/tmp/b.db"));
+    }
+
+    #[test]
+    fn oidc_table_is_optional_and_checked() {
+        assert_eq!(Config::default().oidc, None);
+        let c = Config::from_toml(
+            "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"wd\"\n\
+             client_secret = \"s3cret\"\nredirect_uri = \"https://wd.example/login/oidc/callback\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let o = c.oidc.unwrap();
+        assert_eq!(o.scopes, ["openid", "profile"]);
+        assert_eq!(o.id_number_claim, "id_number");
+        assert_eq!(o.name_claim, "name");
+        assert_eq!(o.token_auth, TokenAuth::ClientSecretBasic);
+        assert!(
+            !format!("{o:?}").contains("s3cret"),
+            "the secret stays out of logs"
+        );
+        let no_openid = "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"wd\"\n\
+             client_secret = \"s\"\nredirect_uri = \"https://wd.example/cb\"\nscopes = [\"profile\"]\n";
+        assert!(Config::from_toml(no_openid, Path::new("x")).is_err());
+        let bad_issuer = "[oidc]\nissuer = \"id.example\"\nclient_id = \"wd\"\n\
+             client_secret = \"s\"\nredirect_uri = \"https://wd.example/cb\"\n";
+        assert!(Config::from_toml(bad_issuer, Path::new("x")).is_err());
     }
 
     #[test]

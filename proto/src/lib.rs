@@ -815,6 +815,51 @@ pub struct CaseList {
     pub items: Vec<CaseSummary>,
 }
 
+/// Body of `POST /api/v1/cases/progress`: a case number and the last six
+/// characters of the applicant's identity number (as printed on receipts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseProgressQuery {
+    /// Unified case number.
+    pub case_number: String,
+    /// Last six characters of the applicant's identity number.
+    pub id_last6: String,
+}
+
+/// One step of a case's progress, as a resident reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProgressStep {
+    /// Step name, e.g. 受理.
+    pub step_name: String,
+    /// Status reached.
+    pub status: CaseStatus,
+    /// Status in Chinese.
+    pub status_zh: String,
+    /// Department that acted.
+    pub department: String,
+    /// Opinion.
+    pub opinion: String,
+    /// When, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+}
+
+/// Reply of `POST /api/v1/cases/progress`: the case, its steps and what a
+/// correction notice asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseProgress {
+    /// The case.
+    pub case: CaseSummary,
+    /// Steps, oldest first.
+    pub steps: Vec<ProgressStep>,
+    /// Working days left until the promised date (negative: overdue).
+    pub remaining_days: Option<i64>,
+    /// `normal`, `yellow`, `red`, `stopped`, `done`, or `none` before acceptance.
+    pub warning: String,
+    /// Materials an open correction notice asks for (empty when none).
+    pub correction_items: Vec<String>,
+    /// The clerk's note on the open correction notice.
+    pub correction_note: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -27,6 +27,9 @@ pub(super) fn routes() -> Vec<ApiRoute> {
         ApiRoute::post("/api/v1/cases/{case_number}/correction", correction),
         ApiRoute::get("/api/v1/cases/{case_number}/materials/{id}", material),
         ApiRoute::get("/api/v1/clerk/inbox/{inbox}", inbox),
+        ApiRoute::post("/api/v1/clerk/applications", window_apply),
+        ApiRoute::get("/api/v1/clerk/drafts", list_drafts),
+        ApiRoute::post("/api/v1/clerk/drafts", save_draft),
         ApiRoute::get("/api/v1/feed/case-events", feed),
     ]
 }
@@ -366,4 +369,137 @@ pub async fn feed(
         })
         .collect();
     Ok(Json(FeedPage { events, next }))
+}
+
+/// A window application.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WindowApplicationBody {
+    /// Matter code.
+    pub matter_code: String,
+    /// The applicant as on their identity card.
+    pub applicant: proto::Applicant,
+    /// The legal entity applying, if any.
+    #[serde(default)]
+    pub entity: Option<crate::service::window::EntityParty>,
+    /// An agent acting for the applicant (代办), if any.
+    #[serde(default)]
+    pub agent: Option<crate::service::window::AgentParty>,
+    /// Form data.
+    #[schema(value_type = Object)]
+    pub form: serde_json::Map<String, serde_json::Value>,
+    /// Scanned materials.
+    #[serde(default)]
+    pub materials: Vec<MaterialUpload>,
+    /// E-certificates.
+    #[serde(default)]
+    pub ecerts: Vec<EcertRef>,
+    /// The draft it comes from (deleted when filed).
+    #[serde(default)]
+    pub draft_id: Option<i64>,
+}
+
+/// Files an application at the window (the clerk's department must accept
+/// the matter); an agent may act for the applicant.
+#[utoipa::path(post, path = "/api/v1/clerk/applications", tag = "clerk",
+    request_body = WindowApplicationBody,
+    responses(
+        (status = 201, description = "Filed", body = Applied),
+        (status = 401, description = "`NOT_LOGGED_IN`", body = ApiErrorBody),
+        (status = 403, description = "`FORBIDDEN`: not a window clerk of the accepting department", body = ApiErrorBody),
+        (status = 422, description = "`FORM_FIELD`, `MATERIAL_MISSING`, `INVALID_FIELD` or `MATTER_NOT_FOUND`", body = ApiErrorBody),
+    ))]
+pub async fn window_apply(
+    State(s): State<AppState>,
+    who: StaffAuth,
+    ApiJson(req): ApiJson<WindowApplicationBody>,
+) -> Result<(StatusCode, Json<Applied>), ApiError> {
+    crate::service::check_text("matter_code", &req.matter_code, 1, 128)?;
+    let uploads = decode_uploads(req.materials)?;
+    let applied = crate::service::window::file(
+        &s.store,
+        &s.config.district_code,
+        &who.staff,
+        crate::service::window::WindowApplication {
+            matter_code: req.matter_code,
+            applicant: req.applicant,
+            entity: req.entity,
+            agent: req.agent,
+            form: req.form,
+            uploads,
+            ecerts: req.ecerts,
+            draft_id: req.draft_id,
+        },
+        s.now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(applied)))
+}
+
+/// The clerk's drafts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftList {
+    /// Newest first.
+    pub items: Vec<crate::service::window::DraftLine>,
+}
+
+/// The logged-in window clerk's drafts (草稿).
+#[utoipa::path(get, path = "/api/v1/clerk/drafts", tag = "clerk",
+    responses(
+        (status = 200, description = "Newest first", body = DraftList),
+        (status = 401, description = "`NOT_LOGGED_IN`", body = ApiErrorBody),
+        (status = 403, description = "`FORBIDDEN`: not a window clerk", body = ApiErrorBody),
+    ))]
+pub async fn list_drafts(
+    State(s): State<AppState>,
+    who: StaffAuth,
+) -> Result<Json<DraftList>, ApiError> {
+    let items = crate::service::window::drafts(&s.store, &who.staff).await?;
+    Ok(Json(DraftList { items }))
+}
+
+/// A draft to save.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DraftBody {
+    /// The draft to update; none for a new one.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Matter code.
+    pub matter_code: String,
+    /// What was typed so far (any JSON object, up to 64 KiB).
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+/// A saved draft's id.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftSaved {
+    /// Id.
+    pub id: i64,
+}
+
+/// Saves a window application as a draft.
+#[utoipa::path(post, path = "/api/v1/clerk/drafts", tag = "clerk",
+    request_body = DraftBody,
+    responses(
+        (status = 200, description = "Saved", body = DraftSaved),
+        (status = 401, description = "`NOT_LOGGED_IN`", body = ApiErrorBody),
+        (status = 403, description = "`FORBIDDEN`", body = ApiErrorBody),
+        (status = 404, description = "Not one of the clerk's drafts", body = ApiErrorBody),
+        (status = 422, description = "`INVALID_FIELD`", body = ApiErrorBody),
+    ))]
+pub async fn save_draft(
+    State(s): State<AppState>,
+    who: StaffAuth,
+    ApiJson(req): ApiJson<DraftBody>,
+) -> Result<Json<DraftSaved>, ApiError> {
+    let id = crate::service::window::save_draft(
+        &s.store,
+        &who.staff,
+        req.id,
+        &req.matter_code,
+        req.body,
+        s.now(),
+    )
+    .await?;
+    Ok(Json(DraftSaved { id }))
 }

@@ -52,9 +52,9 @@ pub(super) fn router() -> Router<AppState> {
 
 /// A logged-in member of staff on an HTML page: without a session the
 /// browser is sent to the login form; other refusals are HTML pages.
-struct Clerk {
-    staff: StaffPrincipal,
-    session: SessionAuth,
+pub(super) struct Clerk {
+    pub(super) staff: StaffPrincipal,
+    pub(super) session: SessionAuth,
 }
 
 impl FromRequestParts<AppState> for Clerk {
@@ -236,7 +236,8 @@ async fn logout(
 
 // ----------------------------------------------------------------- frame
 
-const CSS: &str = "\
+/// The workbench styles (the admin pages use them too).
+pub(super) const CSS: &str = "\
 .who{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;background:#fff;\
 border:1px solid #d0d7de;padding:.6rem 1rem;margin-bottom:1rem}\
 .who form{margin:0 0 0 auto}\

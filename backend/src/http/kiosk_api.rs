@@ -22,6 +22,7 @@ pub(super) fn routes() -> Vec<ApiRoute> {
         ApiRoute::post("/api/v1/kiosks/heartbeat", heartbeat),
         ApiRoute::post("/api/v1/cases", submit_case),
         ApiRoute::post("/api/v1/cases/lookup", lookup_cases),
+        ApiRoute::post("/api/v1/cases/progress", case_progress),
     ]
 }
 
@@ -122,6 +123,32 @@ pub async fn lookup_cases(
     ApiJson(q): ApiJson<CaseLookup>,
 ) -> Result<Json<CaseList>, ApiError> {
     cases::lookup(&s.store, &kiosk, &q.id_number, s.now())
+        .await
+        .map(Json)
+}
+
+/// One case's progress by case number and the last six characters of the
+/// applicant's identity number (查询 by receipt), with its steps and any open
+/// correction notice.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/progress",
+    tag = "kiosk",
+    request_body = proto::CaseProgressQuery,
+    security(("kiosk_token" = [])),
+    responses(
+        (status = 200, description = "The case and its steps", body = proto::CaseProgress),
+        (status = 401, description = "No valid token (`UNAUTHENTICATED`)", body = ApiErrorBody),
+        (status = 404, description = "No case with this number and ID ending", body = ApiErrorBody),
+        (status = 422, description = "Invalid field", body = ApiErrorBody),
+    )
+)]
+pub async fn case_progress(
+    State(s): State<AppState>,
+    KioskAuth(kiosk): KioskAuth,
+    ApiJson(q): ApiJson<proto::CaseProgressQuery>,
+) -> Result<Json<proto::CaseProgress>, ApiError> {
+    crate::service::workflow::kiosk_progress(&s.store, &kiosk, q, s.now())
         .await
         .map(Json)
 }

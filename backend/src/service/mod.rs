@@ -14,6 +14,7 @@ pub mod privacy;
 pub mod seed;
 pub mod staff_admin;
 pub mod time;
+pub mod window;
 pub mod workflow;
 
 use crate::error::ApiError;

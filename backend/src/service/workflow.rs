@@ -1207,3 +1207,110 @@ pub async fn material(
         })
         .await
 }
+
+/// A case's progress for a kiosk, found by case number and the last six
+/// characters of the applicant's identity number. A wrong pair answers
+/// `NOT_FOUND` like an unknown number, so the pair cannot be probed; each
+/// try is audited.
+///
+/// # Errors
+/// `NOT_FOUND`, `INVALID_FIELD` for malformed input, or a storage failure.
+pub async fn kiosk_progress(
+    store: &Store,
+    kiosk: &crate::service::kiosks::KioskIdentity,
+    q: proto::CaseProgressQuery,
+    now: DateTime<Utc>,
+) -> Result<proto::CaseProgress, ApiError> {
+    let number = q.case_number.trim().to_owned();
+    let last6 = q.id_last6.trim().to_ascii_uppercase();
+    if number.is_empty()
+        || number.len() > 40
+        || !number
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::InvalidField {
+            field: "case_number",
+            reason_zh: "办件编号格式不正确",
+            reason_en: "not a case number",
+        });
+    }
+    if last6.len() != 6 || !last6.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
+        return Err(ApiError::InvalidField {
+            field: "id_last6",
+            reason_zh: "请输入证件号码后六位",
+            reason_en: "enter the last six characters of the ID number",
+        });
+    }
+    let kiosk = kiosk.clone();
+    let today = china_date(now);
+    let at = rfc3339_china(now);
+    store
+        .write(
+            move |tx| -> Result<Result<proto::CaseProgress, ApiError>, ApiError> {
+                let found = tx
+                    .case_core(&number)?
+                    .filter(|c| c.parent_id.is_none() && c.applicant_id_number.ends_with(&last6));
+                tx.audit(&AuditRecord {
+                    at: at.clone(),
+                    actor: kiosk.actor(),
+                    role: "kiosk".to_owned(),
+                    action: "case.progress".to_owned(),
+                    object: found
+                        .as_ref()
+                        .map_or_else(|| "case".to_owned(), |c| format!("case:{}", c.case_number)),
+                    detail: format!("found={}", found.is_some()),
+                    ..AuditRecord::default()
+                })?;
+                let Some(core) = found else {
+                    return Ok(Err(ApiError::NotFound));
+                };
+                let cal = calendar(tx)?;
+                let l = line(tx, &cal, &core, today)?;
+                let steps = tx
+                    .case_steps(core.id)?
+                    .into_iter()
+                    .map(|s| proto::ProgressStep {
+                        status_zh: s.status.zh().to_owned(),
+                        step_name: s.step_name,
+                        status: s.status,
+                        department: s.department,
+                        opinion: s.opinion,
+                        at: display_time(&s.at),
+                    })
+                    .collect();
+                let open = tx
+                    .corrections(core.id)?
+                    .into_iter()
+                    .rev()
+                    .find(|c| c.resolved_at.is_none());
+                let (correction_items, correction_note) = match open {
+                    Some(c) if core.status == CaseStatus::CorrectionRequested => (
+                        serde_json::from_str(&c.items_json).unwrap_or_default(),
+                        Some(c.note),
+                    ),
+                    _ => (Vec::new(), None),
+                };
+                Ok(Ok(proto::CaseProgress {
+                    case: proto::CaseSummary {
+                        case_number: core.case_number.clone(),
+                        matter_code: core.matter_code.clone(),
+                        matter_name: core.matter_name.clone(),
+                        department: core.department.clone(),
+                        status: core.status,
+                        status_zh: core.status.zh().to_owned(),
+                        status_en: core.status.en().to_owned(),
+                        submitted_at: core.submitted_at.clone(),
+                        deadline: l.deadline.clone(),
+                        channel: core.channel.clone(),
+                    },
+                    steps,
+                    remaining_days: l.remaining_days,
+                    warning: l.warning,
+                    correction_items,
+                    correction_note,
+                }))
+            },
+        )
+        .await?
+}

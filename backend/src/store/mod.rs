@@ -13,9 +13,11 @@
 
 mod audit;
 mod cases;
+mod drafts;
 mod engine;
 mod kiosks;
 mod matters;
+mod oidc;
 mod people;
 
 use std::ops::Deref;
@@ -28,12 +30,14 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use audit::{AuditRecord, AuditRow, AuditVerdict, GENESIS, chain_hash};
 pub use cases::{CaseRow, NewCase, NewStep, StepRow, StoredSubmission};
+pub use drafts::DraftRow;
 pub use engine::{
     CaseCore, CorrectionRow, EventRow, InboxQuery, MaterialRow, NewMaterial, Position,
     SubcaseCounts,
 };
 pub use kiosks::{DeviceReport, FleetDeviceRow, KioskRow, NewKiosk};
 pub use matters::{MatterReviewRow, MatterVersionRow, guide_digest};
+pub use oidc::OidcPendingRow;
 pub use people::{AccountRow, DepartmentRow, NewStaff, SessionRow, StaffRow};
 
 /// Numbered migrations, applied in order, each in its own transaction and
@@ -41,6 +45,8 @@ pub use people::{AccountRow, DepartmentRow, NewStaff, SessionRow, StaffRow};
 pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_init.sql")),
     (2, include_str!("../../migrations/0002_case_engine.sql")),
+    (3, include_str!("../../migrations/0003_oidc.sql")),
+    (4, include_str!("../../migrations/0004_drafts.sql")),
 ];
 
 /// How long a connection waits for a lock held by another before failing.

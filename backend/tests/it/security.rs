@@ -78,6 +78,10 @@ fn matrix() -> Vec<Cell> {
         ),
         cell(Method::GET, "/api/v1/clerk/inbox/{inbox}", "UFFAAAFFFF"),
         cell(Method::GET, "/api/v1/feed/case-events", "UUUUUUUUUU"),
+        cell(Method::POST, "/api/v1/clerk/applications", "UFFAFFFFFF"),
+        cell(Method::GET, "/api/v1/clerk/drafts", "UFFAFFFFFF"),
+        cell(Method::POST, "/api/v1/clerk/drafts", "UFFAFFFFFF"),
+        cell(Method::POST, "/api/v1/cases/progress", "UUUUUUUUUU"),
         cell(Method::POST, "/api/v1/admin/matters/changes", "UFFFFFAFFF"),
         cell(Method::GET, "/api/v1/admin/matters/reviews", "UFFFFFAFFF"),
         cell(
@@ -135,6 +139,13 @@ fn body_for(path: &str, matter: &Value) -> Value {
         }
         "/api/v1/admin/staff/{username}/active" => json!({"active": true}),
         "/api/v1/admin/holidays" => json!({"toml": "year = \"soon\""}),
+        "/api/v1/clerk/applications" => {
+            json!({"matter_code": matter["code"], "applicant": {"name": "张伟", "id_type": "111", "id_number": "1"}, "form": {}})
+        }
+        "/api/v1/clerk/drafts" => {
+            json!({"matter_code": matter["code"], "body": {"applicant": {"name": "张伟"}}})
+        }
+        "/api/v1/cases/progress" => json!({"case_number": "1", "id_last6": "000000"}),
         _ => json!({}),
     }
 }

@@ -38,7 +38,19 @@ async fn migrations_are_idempotent_on_reopen() {
         "seeding is not repeated"
     );
     let version = again.store.read(|tx| tx.schema_version()).await.unwrap();
-    assert_eq!(version, backend::store::MIGRATIONS.len() as u32);
+    let newest = backend::store::MIGRATIONS
+        .iter()
+        .map(|m| m.0)
+        .max()
+        .unwrap();
+    assert_eq!(version, newest);
+    // Numbers only grow: a migration listed after a higher one would never run.
+    assert!(
+        backend::store::MIGRATIONS
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0),
+        "MIGRATIONS must be in increasing order"
+    );
     drop(again);
     std::fs::remove_dir_all(&dir).unwrap();
 }

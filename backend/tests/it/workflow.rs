@@ -816,3 +816,136 @@ impl TestApp {
         r.json["token"].as_str().unwrap().to_owned()
     }
 }
+
+#[tokio::test]
+async fn a_window_clerk_files_for_an_agent_from_a_draft() {
+    let t = TestApp::new().await;
+    let matter = t.matter_named("无犯罪记录证明").await;
+    let clerk = t.staff("gaoj").await;
+    let applicant =
+        json!({"name": "张伟", "id_type": "111", "id_number": ZHANG_WEI, "phone": "13837512345"});
+    // Saved as a draft first (草稿), then listed.
+    let r = t
+        .s_post(
+            "/api/v1/clerk/drafts",
+            &clerk,
+            &json!({"matter_code": matter["code"], "body": {"applicant": applicant, "note": "材料待扫描"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let draft = r.json["id"].as_i64().unwrap();
+    let drafts = t.s_get("/api/v1/clerk/drafts", &clerk).await;
+    assert_eq!(drafts.json["items"][0]["id"], draft);
+    assert_eq!(drafts.json["items"][0]["applicant"], "张*");
+    // Another clerk sees none of it.
+    let other = t.staff("wangl").await;
+    let theirs = t.s_get("/api/v1/clerk/drafts", &other).await;
+    assert!(theirs.json["items"].as_array().unwrap().is_empty());
+    // A clerk of another department cannot file a police matter.
+    let body = json!({
+        "matter_code": matter["code"],
+        "applicant": applicant,
+        "agent": {"name": "李秀英", "id_number": crate::LI_XIUYING},
+        "form": fill_form(&matter),
+        "materials": required_uploads(&matter),
+        "draft_id": draft,
+    });
+    let r = t.s_post("/api/v1/clerk/applications", &other, &body).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = t.s_post("/api/v1/clerk/applications", &clerk, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    // The draft is gone; the case waits in the clerk's to-do inbox.
+    let drafts = t.s_get("/api/v1/clerk/drafts", &clerk).await;
+    assert!(drafts.json["items"].as_array().unwrap().is_empty());
+    assert!(inbox_has(
+        &t.s_get("/api/v1/clerk/inbox/todo", &clerk).await,
+        &case
+    ));
+    let view = t.s_get(&format!("/api/v1/cases/{case}"), &clerk).await.json;
+    assert_eq!(view["line"]["channel"], "window");
+    assert_eq!(view["agent"], "李**");
+    assert!(
+        view["timeline"][0]["opinion"]
+            .as_str()
+            .unwrap()
+            .contains("代办")
+    );
+    // The resident sees it among their cases too.
+    let me = t.resident("13837512345").await;
+    assert!(inbox_has(&t.s_get("/api/v1/my/cases", &me).await, &case));
+}
+
+#[tokio::test]
+async fn a_kiosk_finds_a_case_by_number_and_id_ending_with_the_correction_asked() {
+    let t = TestApp::new().await;
+    let kiosk = t.enrol().await;
+    let matter = t.matter_named("无犯罪记录证明").await;
+    let me = t.resident("13837512345").await;
+    let r = t
+        .s_post(
+            "/api/v1/applications",
+            &me,
+            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
+        )
+        .await;
+    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let clerk = t.staff("gaoj").await;
+    let item = matter["materials"][0]["name"].as_str().unwrap();
+    let r = t
+        .s_post(
+            &format!("/api/v1/cases/{case}/actions"),
+            &clerk,
+            &json!({"action": "request_correction", "opinion": "请补充原件扫描件", "items": [item]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let last6 = &ZHANG_WEI[ZHANG_WEI.len() - 6..];
+    let r = t
+        .post(
+            "/api/v1/cases/progress",
+            Some(&kiosk),
+            &json!({"case_number": case, "id_last6": last6}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["case"]["status"], "correction_requested");
+    assert_eq!(r.json["correction_items"][0], item);
+    assert_eq!(r.json["correction_note"], "请补充原件扫描件");
+    let steps: Vec<&str> = r.json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(
+        !r.text.contains(ZHANG_WEI),
+        "no whole ID number in the reply"
+    );
+    // A wrong ending answers like an unknown case.
+    let r = t
+        .post(
+            "/api/v1/cases/progress",
+            Some(&kiosk),
+            &json!({"case_number": case, "id_last6": "000000"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = t
+        .post(
+            "/api/v1/cases/progress",
+            Some(&kiosk),
+            &json!({"case_number": case, "id_last6": "12"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = t
+        .post(
+            "/api/v1/cases/progress",
+            None,
+            &json!({"case_number": case, "id_last6": last6}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
