@@ -29,6 +29,10 @@ pub struct Config {
     pub enrolment_codes: Vec<String>,
     /// Whether a new, empty database is seeded with the demo catalogue and cases.
     pub seed: bool,
+    /// Template of case numbers: `{district}`, `{yyyy}`, `{yyyyMMdd}`,
+    /// `{MM}`, `{dd}`, `{seq:N}` and literal text (default
+    /// `{district}{yyyyMMdd}{seq:6}`, e.g. `41040320261128000001`).
+    pub case_number_format: String,
     /// Whether session cookies carry `Secure` (default true; browsers accept
     /// Secure cookies from `http://localhost` too).
     pub secure_cookies: bool,
@@ -157,6 +161,7 @@ impl Default for Config {
             district_code: "410403".to_owned(),
             enrolment_codes: vec!["WD-DEMO-ENROL".to_owned()],
             seed: true,
+            case_number_format: casework::ids::CaseNumberFormat::DEFAULT_TEMPLATE.to_owned(),
             secure_cookies: true,
             feed_tokens: vec!["WD-DEMO-FEED".to_owned()],
             oidc: None,
@@ -256,6 +261,8 @@ impl Config {
     /// # Errors
     /// When the district code is not six digits.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        casework::ids::CaseNumberFormat::parse(&self.case_number_format)
+            .map_err(|e| ConfigError::Invalid(format!("case_number_format: {e}")))?;
         if self.district_code.len() != 6 || !self.district_code.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(ConfigError::Invalid(format!(

@@ -34,16 +34,20 @@ pub struct AppState {
     pub store: Store,
     /// The one source of "now".
     pub clock: Arc<dyn Clock>,
+    /// How case numbers are made (from the configuration).
+    pub numbering: Arc<service::cases::CaseNumbering>,
 }
 
 impl AppState {
     /// Assembles a state from its parts.
     #[must_use]
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Self {
+        let numbering = Arc::new(numbering_of(&config));
         Self {
             config: Arc::new(config),
             store,
             clock,
+            numbering,
         }
     }
 
@@ -57,7 +61,7 @@ impl AppState {
         let now = clock.now();
         let store = Store::open(config.db.clone(), now).await?;
         if config.seed {
-            service::seed::seed_if_empty(&store, &config.district_code, now)
+            service::seed::seed_if_empty(&store, &numbering_of(&config), now)
                 .await
                 .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?;
         }
@@ -68,6 +72,20 @@ impl AppState {
     #[must_use]
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+/// The case numbering of a configuration; a template that does not parse
+/// (which `Config::validate` refuses) falls back to the default.
+fn numbering_of(config: &Config) -> service::cases::CaseNumbering {
+    let format =
+        casework::ids::CaseNumberFormat::parse(&config.case_number_format).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "case_number_format invalid; using the default");
+            casework::ids::CaseNumberFormat::DEFAULT
+        });
+    service::cases::CaseNumbering {
+        district: config.district_code.clone(),
+        format,
     }
 }
 

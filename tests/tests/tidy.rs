@@ -71,7 +71,10 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
         "casework",
         &["slint", "axum", "rusqlite", "tokio", "serialport"],
     ),
-    ("auth", &["slint", "axum", "rusqlite", "tokio", "serialport"]),
+    (
+        "auth",
+        &["slint", "axum", "rusqlite", "tokio", "serialport"],
+    ),
     ("search", &["slint", "axum", "tokio", "serialport"]),
 ];
 

@@ -52,10 +52,19 @@ const TEST_PACKAGES: &[&str] = &[
     "printer-driver-cups-pdf",
     "cups-ipp-utils",
     "poppler-utils",
+    // The browser journeys drive it through Playwright (tests/browser).
+    "chromium",
 ];
 /// Independent peers from PyPI the tests talk to (in a venv under the
 /// target directory, so the system Python is left alone).
-const PYTHON_PACKAGES: &[&str] = &["pyserial==3.5", "pyfingerprint==1.5", "python-escpos==3.1"];
+const PYTHON_PACKAGES: &[&str] = &[
+    "pyserial==3.5",
+    "pyfingerprint==1.5",
+    "python-escpos==3.1",
+    // Reference TOTP codes for the auth crate; API fuzzing of the backend.
+    "pyotp==2.12.0",
+    "schemathesis==4.32.5",
+];
 /// Debian packages the demo needs to show a real window when a display exists.
 /// The card reader of the demo farm is pcscd's virtual reader.
 const DEMO_PACKAGES: &[&str] = &["libxkbcommon-x11-0", "pcscd", "vsmartcard-vpcd"];
@@ -176,6 +185,22 @@ fn python_env() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// Installs the browser tests' npm packages (pinned by the committed
+/// lock file) in `dir`; Node.js and npm come from Debian when missing.
+fn node_modules(dir: &Path) -> Result<()> {
+    let has = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
+    if !has("node") {
+        ensure_packages(&["nodejs", "npm"])?;
+    }
+    if !has("node") || !has("npm") {
+        eprintln!("xtask: node or npm missing; the browser tests will be skipped");
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
+}
+
 fn has_nextest() -> bool {
     cargo()
         .args(["nextest", "--version"])
@@ -201,19 +226,22 @@ fn test(extra: &[String]) -> Result<()> {
     // The end-to-end tests start the real binaries.
     run(cargo().args(["build", "--workspace", "--bins"]))?;
     let python = python_env()?;
+    let browser = root().join("tests/browser");
+    node_modules(&browser)?;
     let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
+    let mut tests = cargo();
     if has_nextest() {
-        run(cargo()
-            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
-            .env("KIOSK_TEST_PYTHON", &python)
-            .args(&extra))?;
+        tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     } else {
         eprintln!("xtask: cargo-nextest not found, using cargo test");
-        run(cargo()
-            .args(["test", "--workspace", "--no-fail-fast"])
-            .env("KIOSK_TEST_PYTHON", &python)
-            .args(&extra))?;
+        tests.args(["test", "--workspace", "--no-fail-fast"]);
     }
+    run(tests
+        .env("KIOSK_TEST_PYTHON", &python)
+        .env("AUTH_PYTHON", &python)
+        .env("TEST_PYTHON", &python)
+        .env("BROWSER_NODE_DIR", &browser)
+        .args(&extra))?;
     run(cargo().args(["test", "--workspace", "--doc"]))?;
     Ok(())
 }
@@ -382,6 +410,12 @@ fn demo(args: &[String]) -> Result<()> {
             println!("  终端远程画面 Kiosk view:  {v}");
         }
         println!("  (演示维护密码 maintenance PIN: 246810; Ctrl-C 停止 stops everything)");
+        println!("  演示账号 Demo logins (password Weidong@2026demo):");
+        println!("    居民 resident 张伟 13837512345 · 企业 company 13937500001");
+        println!(
+            "    窗口 clerk gaoj → 审查 liuy → 审批 zhaom (公安); supervisor lind; admin dengk"
+        );
+        println!("    动态口令 TOTP code: target/debug/backend demo-code");
         println!();
 
         while !stop.load(Ordering::SeqCst) {

@@ -104,7 +104,7 @@ pub async fn apply_online(
     let uploads = decode_uploads(req.materials)?;
     let applied = apply::apply_web(
         &s.store,
-        &s.config.district_code,
+        &s.numbering,
         &who.account,
         WebApplication {
             matter_code: req.matter_code,
@@ -417,7 +417,7 @@ pub async fn window_apply(
     let uploads = decode_uploads(req.materials)?;
     let applied = crate::service::window::file(
         &s.store,
-        &s.config.district_code,
+        &s.numbering,
         &who.staff,
         crate::service::window::WindowApplication {
             matter_code: req.matter_code,

@@ -93,7 +93,7 @@ pub async fn submit_case(
     KioskAuth(kiosk): KioskAuth,
     ApiJson(sub): ApiJson<CaseSubmission>,
 ) -> Result<(StatusCode, Json<CaseCreated>), ApiError> {
-    let out = cases::submit(&s.store, &s.config.district_code, &kiosk, sub, s.now()).await?;
+    let out = cases::submit(&s.store, &s.numbering, &kiosk, sub, s.now()).await?;
     let status = if out.created {
         StatusCode::CREATED
     } else {

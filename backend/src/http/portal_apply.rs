@@ -354,15 +354,7 @@ async fn apply_submit(
             ecerts,
             for_entity: Some(entered.for_entity.clone()).filter(|u| !u.is_empty()),
         };
-        match apply::apply_web(
-            &s.store,
-            &s.config.district_code,
-            &who.account,
-            app,
-            s.now(),
-        )
-        .await
-        {
+        match apply::apply_web(&s.store, &s.numbering, &who.account, app, s.now()).await {
             Ok(applied) => {
                 return Redirect::to(&format!(
                     "/my/cases/{}?notice=submitted",

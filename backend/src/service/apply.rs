@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::service::auth::AccountPrincipal;
-use crate::service::cases::next_case_number;
+use crate::service::cases::{CaseNumbering, next_case_number};
 use crate::service::privacy::{gb11643_valid, mask_id};
 use crate::service::time::{china_date, iso_date, rfc3339_china};
 use crate::service::workflow::calendar;
@@ -278,7 +278,7 @@ pub struct Filing<'a> {
 /// A storage failure (a duplicate idempotency key included).
 pub fn file_case(
     tx: &WriteTx<'_>,
-    district: &str,
+    numbering: &CaseNumbering,
     f: &Filing<'_>,
     number: Option<&str>,
     now: DateTime<Utc>,
@@ -288,7 +288,7 @@ pub fn file_case(
     let deadline = iso_date(cal.add_working_days(china_date(now), f.matter.promised_days));
     let case_number = match number {
         Some(n) => n.to_owned(),
-        None => next_case_number(tx, district, now)?,
+        None => next_case_number(tx, numbering, now)?,
     };
     let id = tx.insert_case(&NewCase {
         case_number: &case_number,
@@ -481,13 +481,13 @@ pub struct Applied {
 /// `FORBIDDEN` (not an agent of the entity), or a storage failure.
 pub async fn apply_web(
     store: &Store,
-    district: &str,
+    numbering: &CaseNumbering,
     who: &AccountPrincipal,
     app: WebApplication,
     now: DateTime<Utc>,
 ) -> Result<Applied, ApiError> {
     let who = who.clone();
-    let district = district.to_owned();
+    let numbering = numbering.clone();
     store
         .write(move |tx| {
             let matter = tx
@@ -539,7 +539,7 @@ pub async fn apply_web(
             let actor = format!("account:{}", who.id);
             let (id, case_number, deadline) = file_case(
                 tx,
-                &district,
+                &numbering,
                 &Filing {
                     matter: &matter,
                     applicant: &applicant,

@@ -8,9 +8,7 @@ use crate::error::ApiError;
 use crate::service::check_text;
 use crate::service::kiosks::{KioskIdentity, sm3_hex};
 use crate::service::privacy::{gb11643_valid, mask_id, mask_name};
-use crate::service::time::{
-    WorkCalendar, china_date, display_time, format_case_number, iso_date, rfc3339_china,
-};
+use crate::service::time::{china_date, display_time, iso_date, rfc3339_china};
 use crate::store::{AuditRecord, CaseRow, Store, StoreError, WriteTx};
 
 /// Longest idempotency key accepted.
@@ -96,20 +94,63 @@ fn validate_applicant(a: &Applicant) -> Result<Applicant, ApiError> {
     })
 }
 
-/// The working-day calendar as stored.
-fn calendar(tx: &WriteTx<'_>) -> Result<WorkCalendar, StoreError> {
-    Ok(WorkCalendar::from_entries(&tx.holidays()?))
+/// How case numbers are made: the district code and the configured
+/// template (`case_number_format`, default `{district}{yyyyMMdd}{seq:6}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseNumbering {
+    /// Administrative division code, six digits.
+    pub district: String,
+    /// The template.
+    pub format: casework::ids::CaseNumberFormat,
+}
+
+impl CaseNumbering {
+    /// The counter a number on `day` is taken from: the sequence restarts
+    /// with the finest date part the template shows (every day for
+    /// `{yyyyMMdd}` or `{dd}`, every month for `{MM}`, every year for
+    /// `{yyyy}`), and never when it shows no date, so numbers never repeat.
+    #[must_use]
+    pub fn counter_key(&self, day: chrono::NaiveDate) -> String {
+        let t = self.format.template();
+        if t.contains("{yyyyMMdd}") || t.contains("{dd}") {
+            iso_date(day)
+        } else if t.contains("{MM}") {
+            day.format("%Y-%m").to_string()
+        } else if t.contains("{yyyy}") {
+            day.format("%Y").to_string()
+        } else {
+            "all".to_owned()
+        }
+    }
+
+    /// The default template for `district`.
+    #[must_use]
+    pub fn new(district: &str) -> Self {
+        Self {
+            district: district.to_owned(),
+            format: casework::ids::CaseNumberFormat::DEFAULT,
+        }
+    }
 }
 
 /// Takes the next case number for `now`'s date.
+///
+/// # Errors
+/// When SQLite fails, or the day's sequence outgrows the template's width.
 pub(crate) fn next_case_number(
     tx: &WriteTx<'_>,
-    district: &str,
+    numbering: &CaseNumbering,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let day = china_date(now);
-    let seq = tx.next_case_seq(&iso_date(day))?;
-    Ok(format_case_number(district, day, seq))
+    let seq = tx.next_case_seq(&numbering.counter_key(day))?;
+    if seq > numbering.format.max_seq() {
+        return Err(StoreError::Corrupt(format!(
+            "case number sequence {seq} does not fit the template {}",
+            numbering.format
+        )));
+    }
+    Ok(numbering.format.format(&numbering.district, day, seq))
 }
 
 /// Submits a case from a kiosk, idempotently: the first submission under a
@@ -121,7 +162,7 @@ pub(crate) fn next_case_number(
 /// `IDEMPOTENCY_KEY_REUSED`, or a storage failure (nothing written).
 pub async fn submit(
     store: &Store,
-    district: &str,
+    numbering: &CaseNumbering,
     kiosk: &KioskIdentity,
     sub: CaseSubmission,
     now: DateTime<Utc>,
@@ -131,7 +172,7 @@ pub async fn submit(
     let applicant = validate_applicant(&sub.applicant)?;
     let fingerprint =
         sm3_hex(&serde_json::to_vec(&sub).map_err(|e| ApiError::Internal(e.to_string()))?);
-    let district = district.to_owned();
+    let numbering = numbering.clone();
     let kiosk = kiosk.clone();
     let at = rfc3339_china(now);
     let masked = mask_id(&applicant.id_number);
@@ -167,8 +208,9 @@ pub async fn submit(
             }
             let form = crate::service::apply::check_form(&matter.form, &sub.form)?;
             let form_json = serde_json::Value::Object(form).to_string();
-            let deadline = calendar(tx)?.add_working_days(china_date(now), matter.promised_days);
-            let case_number = next_case_number(tx, &district, now)?;
+            let deadline = crate::service::workflow::calendar(tx)?
+                .add_working_days(china_date(now), matter.promised_days);
+            let case_number = next_case_number(tx, &numbering, now)?;
             let reply = CaseCreated {
                 case_number: case_number.clone(),
                 status: CaseStatus::Submitted,
@@ -180,7 +222,7 @@ pub async fn submit(
             let actor = kiosk.actor();
             crate::service::apply::file_case(
                 tx,
-                &district,
+                &numbering,
                 &crate::service::apply::Filing {
                     matter: &matter,
                     applicant: &applicant,

@@ -7,8 +7,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use proto::{Applicant, CaseStatus, IdType, Matter};
 
 use crate::error::ApiError;
-use crate::service::cases::next_case_number;
-use crate::service::time::{WorkCalendar, china_date, china_offset, iso_date, rfc3339_china};
+use crate::service::cases::{CaseNumbering, next_case_number};
+use casework::calendar::Calendar;
+
+use crate::service::time::{china_date, china_offset, iso_date, rfc3339_china};
 use crate::store::{AuditRecord, NewCase, NewStep, Store, StoreError, WriteTx};
 
 /// The demo catalogue files, as shipped: (file name, JSON array of matters).
@@ -208,8 +210,8 @@ fn at(day: NaiveDate, (h, m): (u32, u32)) -> DateTime<Utc> {
 
 fn seed_case(
     tx: &WriteTx<'_>,
-    district: &str,
-    cal: &WorkCalendar,
+    numbering: &CaseNumbering,
+    cal: &Calendar,
     today: NaiveDate,
     demo: &DemoCase,
     matters: &[Matter],
@@ -228,7 +230,7 @@ fn seed_case(
     let deadline = demo
         .has_deadline
         .then(|| iso_date(cal.add_working_days(submitted_day, matter.promised_days)));
-    let case_number = next_case_number(tx, district, submitted)?;
+    let case_number = next_case_number(tx, numbering, submitted)?;
     let applicant = Applicant {
         name: demo.name.to_owned(),
         id_type: IdType::ResidentId,
@@ -288,7 +290,7 @@ fn set_demo_position(
     matter: &Matter,
     demo: &DemoCase,
     status: CaseStatus,
-    cal: &WorkCalendar,
+    cal: &Calendar,
     today: NaiveDate,
 ) -> Result<(), ApiError> {
     let wf = &matter.workflow;
@@ -377,11 +379,11 @@ fn set_demo_position(
 /// When the embedded catalogue is malformed or storage fails.
 pub async fn seed_if_empty(
     store: &Store,
-    district: &str,
+    numbering: &CaseNumbering,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
     let matters = demo_matters().map_err(|e| ApiError::Internal(format!("demo catalogue: {e}")))?;
-    let district = district.to_owned();
+    let numbering = numbering.clone();
     let seeded = store
         .write(move |tx| {
             if tx.matter_count()? > 0 {
@@ -400,10 +402,10 @@ pub async fn seed_if_empty(
                 )?;
             }
             super::people_seed::seed_people(tx, &matters, now)?;
-            let cal = WorkCalendar::from_entries(&tx.holidays()?);
+            let cal = crate::service::workflow::calendar(tx)?;
             let today = china_date(now);
             for demo in DEMO_CASES {
-                seed_case(tx, &district, &cal, today, demo, &matters)?;
+                seed_case(tx, &numbering, &cal, today, demo, &matters)?;
             }
             tx.audit(&AuditRecord {
                 at: rfc3339_china(now),

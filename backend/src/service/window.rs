@@ -69,7 +69,7 @@ fn require_clerk(who: &StaffPrincipal) -> Result<(), ApiError> {
 /// `MATERIAL_MISSING`, or a storage failure.
 pub async fn file(
     store: &Store,
-    district: &str,
+    numbering: &crate::service::cases::CaseNumbering,
     who: &StaffPrincipal,
     app: WindowApplication,
     now: DateTime<Utc>,
@@ -105,7 +105,7 @@ pub async fn file(
         }
     }
     let who = who.clone();
-    let district = district.to_owned();
+    let numbering = numbering.clone();
     store
         .write(move |tx| {
             let matter = tx
@@ -142,7 +142,7 @@ pub async fn file(
             let roles = who.role_codes();
             let (case_id, case_number, deadline) = apply::file_case(
                 tx,
-                &district,
+                &numbering,
                 &Filing {
                     matter: &matter,
                     applicant: &applicant,

@@ -81,3 +81,35 @@ async fn audit_trail_is_append_only() {
     drop(state);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn the_case_number_template_is_configurable_and_checked() {
+    let dir = temp_dir("numbering");
+    let config = Config {
+        case_number_format: "WD-{yyyy}-{seq:5}".to_owned(),
+        ..config_for(&dir)
+    };
+    config.validate().unwrap();
+    let state = AppState::open(config, Arc::new(SystemClock)).await.unwrap();
+    let db = rusqlite::Connection::open(state.store.path()).unwrap();
+    let numbers: Vec<String> = db
+        .prepare("SELECT case_number FROM case_record ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!numbers.is_empty());
+    for n in &numbers {
+        assert!(n.starts_with("WD-20"), "{n}");
+        assert_eq!(n.len(), "WD-2026-00001".len(), "{n}");
+    }
+    drop(state);
+    let bad = Config {
+        case_number_format: "{district}{nonsense}{seq:6}".to_owned(),
+        ..config_for(&dir)
+    };
+    let err = bad.validate().unwrap_err().to_string();
+    assert!(err.contains("case_number_format"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
