@@ -310,8 +310,10 @@ fn bar(clerk: &Clerk, counts: &[(Inbox, usize)], current: Option<Inbox>) -> Stri
             };
             let _ = write!(
                 out,
-                "<a id=\"inbox-{code}\" href=\"/clerk/inbox/{code}\"{cur}>{}{count}</a>",
+                "<a id=\"inbox-{code}\" href=\"/clerk/inbox/{code}\"{cur}>{}\
+                 <small class=\"en\" lang=\"en\">{}</small>{count}</a>",
                 html_escape(b.zh()),
+                inbox_en(b),
                 code = b.as_str(),
             );
         }
@@ -435,7 +437,11 @@ fn inbox_table(lines: &[CaseLine]) -> String {
             html_escape(c.current_department.as_deref().unwrap_or("—")),
             html_escape(&c.submitted),
             html_escape(c.deadline.as_deref().unwrap_or("—")),
-            html_escape(&remaining(c.remaining_days)),
+            html_escape(&if c.warning == "done" {
+                "—".to_owned()
+            } else {
+                remaining(c.remaining_days)
+            }),
             marker(&c.warning),
             num = html_escape(&c.case_number),
         );
@@ -600,7 +606,12 @@ fn facts(v: &CaseView) -> String {
         l.deadline.as_deref().unwrap_or("—"),
         "case-deadline",
     );
-    row("剩余工作日", &remaining(l.remaining_days), "");
+    let left = if l.warning == "done" {
+        "—".to_owned()
+    } else {
+        remaining(l.remaining_days)
+    };
+    row("剩余工作日", &left, "");
     let _ = write!(out, "<dt>时限状态</dt><dd>{}</dd></dl>", marker(&l.warning));
     out
 }

@@ -543,7 +543,7 @@ fn remaining_text(line: &CaseLine) -> String {
         ("stopped", _) => "特别程序期间暂停计时".to_owned(),
         (_, Some(d)) if d >= 0 => format!("剩余 {d} 个工作日"),
         (_, Some(d)) => format!("已超期 {} 个工作日", d.unsigned_abs()),
-        (_, None) => "受理后开始计算".to_owned(),
+        (_, None) => "（预计日期，自受理之日起计算）".to_owned(),
     }
 }
 

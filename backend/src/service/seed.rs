@@ -435,6 +435,12 @@ mod tests {
 
     use super::*;
 
+    fn department_names_for_test(matters: &[Matter]) -> HashSet<String> {
+        crate::service::people_seed::department_names(matters)
+            .into_iter()
+            .collect()
+    }
+
     #[test]
     fn demo_catalogue_is_complete_and_consistent() {
         let matters = demo_matters().unwrap();
@@ -456,9 +462,58 @@ mod tests {
             assert_eq!(m.supervision_phone, "12345");
             assert!(m.address.starts_with("河南省平顶山市卫东区"), "{}", m.name);
         }
-        assert!(matters.iter().any(|m| m.fee.charged));
         assert!(matters.iter().any(|m| !m.kiosk_available));
         assert!(matters.iter().any(|m| m.audience == Audience::LegalEntity));
+        // The floor: ≥ 40 matters over ≥ 10 departments, with fees,
+        // e-certificates, parallel bundles and street-level linked flows.
+        assert!(matters.len() >= 40, "{} matters", matters.len());
+        let departments: HashSet<_> = matters.iter().map(|m| m.department.as_str()).collect();
+        assert!(departments.len() >= 10, "{} departments", departments.len());
+        assert!(matters.iter().filter(|m| m.fee.charged).count() >= 4);
+        assert!(
+            matters
+                .iter()
+                .filter(|m| m.materials.iter().any(|x| x.e_certificate.is_some()))
+                .count()
+                >= 20
+        );
+        let parallel: Vec<_> = matters
+            .iter()
+            .filter(|m| m.workflow.kind == proto::FlowKind::Parallel)
+            .collect();
+        assert!(parallel.iter().any(|m| m.name.contains("企业开办")));
+        let linked: Vec<_> = matters
+            .iter()
+            .filter(|m| m.workflow.kind == proto::FlowKind::Linked)
+            .collect();
+        assert!(!linked.is_empty());
+        for m in &linked {
+            assert_eq!(m.service_level, proto::ServiceLevel::Street, "{}", m.name);
+            assert!(
+                m.workflow.steps.iter().any(|s| s.department.is_some()),
+                "{}",
+                m.name
+            );
+        }
+        for m in &parallel {
+            assert!(m.workflow.co_departments.len() >= 2, "{}", m.name);
+        }
+        // Every workflow starts with acceptance at a window, every form key
+        // is unique, and every department a step names has demo staff or at
+        // least exists in the department table.
+        let known = department_names_for_test(&matters);
+        for m in &matters {
+            let first = m.workflow.steps.first().unwrap();
+            assert_eq!(first.role, proto::Role::WindowClerk, "{}", m.name);
+            let keys: HashSet<_> = m.form.iter().map(|f| f.key.as_str()).collect();
+            assert_eq!(keys.len(), m.form.len(), "{}", m.name);
+            assert!(!m.form.is_empty(), "{}", m.name);
+            for s in &m.workflow.steps {
+                if let Some(d) = &s.department {
+                    assert!(known.contains(d), "{}: {d}", m.name);
+                }
+            }
+        }
         for demo in DEMO_CASES {
             assert!(matters.iter().any(|m| m.name == demo.matter_name));
         }
