@@ -289,6 +289,17 @@ fn bar(clerk: &Clerk, counts: &[(Inbox, usize)], current: Option<Inbox>) -> Stri
     if any_role(&clerk.staff, &FLEET_ROLES) {
         out.push_str("<a href=\"/clerk/kiosks\">终端设备状态</a>");
     }
+    let admin_roles = [
+        Role::CatalogueAdmin,
+        Role::SystemAdmin,
+        Role::AuditAdmin,
+        Role::Supervisor,
+    ];
+    if any_role(&clerk.staff, &admin_roles) {
+        out.push_str(
+            "<a href=\"/admin\" id=\"nav-admin\">管理 <small class=\"en\" lang=\"en\">Admin</small></a>",
+        );
+    }
     let _ = write!(
         out,
         "<form method=\"post\" action=\"/clerk/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\

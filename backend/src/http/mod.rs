@@ -1,6 +1,7 @@
 //! HTTP: one router per audience, thin handlers that call one service each,
 //! and the middleware around them (body limit, security headers, access log).
 
+mod admin;
 mod admin_api;
 mod auth_api;
 mod case_api;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(portal::router())
         .merge(clerk::router())
+        .merge(admin::router())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(headers_and_log))

@@ -9,6 +9,7 @@
 )]
 
 mod admin;
+mod admin_pages;
 mod api;
 mod clerk;
 mod engine_walk;
