@@ -153,6 +153,7 @@ impl Modify for KioskTokenScheme {
         crate::service::workflow::MaterialLine,
         crate::service::workflow::CorrectionNotice,
         crate::service::workflow::AllowedAction,
+        crate::service::workflow::FeeLine,
         crate::service::catalogue_admin::ChangeRequest,
         crate::service::catalogue_admin::VersionLine,
         crate::service::catalogue_admin::ReviewLine,

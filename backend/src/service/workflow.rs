@@ -995,6 +995,20 @@ pub struct CaseView {
     pub allowed: Vec<AllowedAction>,
     /// Workflow kind: general, parallel, linked.
     pub flow: String,
+    /// The legal time limit's date (法定时限), counted like the promised one.
+    pub legal_deadline: Option<String>,
+    /// The joint fee notice (一次告知缴费): the matter's fee items and, for a
+    /// parallel case, each co-department's, with who charges them.
+    pub fees: Vec<FeeLine>,
+}
+
+/// One line of the joint fee notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeeLine {
+    /// Department that charges it.
+    pub department: String,
+    /// The item with its amount, e.g. `工本费 ￥20/证`.
+    pub item: String,
 }
 
 fn handles(who: &Principal, core: &CaseCore, wf: &WorkflowDef) -> bool {
@@ -1140,7 +1154,53 @@ pub fn view_in(
             proto::FlowKind::Linked => "linked",
         }
         .to_owned(),
+        legal_deadline: legal_deadline(tx, &cal, core)?,
+        fees: joint_fees(tx, core, &wf)?,
     })
+}
+
+fn legal_deadline(
+    tx: &ReadTx<'_>,
+    cal: &Calendar,
+    core: &CaseCore,
+) -> Result<Option<String>, StoreError> {
+    let (Some(started), Some(limit)) = (
+        core.accepted_on.as_deref().and_then(parse_day),
+        core.legal_days,
+    ) else {
+        return Ok(None);
+    };
+    Ok(deadline::due_date(cal, started, limit, &pauses_of(tx, core.id)?).map(iso_date))
+}
+
+fn joint_fees(
+    tx: &ReadTx<'_>,
+    core: &CaseCore,
+    wf: &WorkflowDef,
+) -> Result<Vec<FeeLine>, StoreError> {
+    let mut out = Vec::new();
+    if core.parent_id.is_some() {
+        return Ok(out);
+    }
+    if let Some(m) = tx.matter(&core.matter_code)? {
+        if m.fee.charged {
+            for item in m.fee.items {
+                out.push(FeeLine {
+                    department: core.department.clone(),
+                    item,
+                });
+            }
+        }
+    }
+    for co in &wf.co_departments {
+        for item in &co.fee_items {
+            out.push(FeeLine {
+                department: co.department.clone(),
+                item: item.clone(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The case view through the store.

@@ -592,6 +592,12 @@ async fn parallel_case_by_an_agent_runs_to_conclusion() {
     assert_eq!(r.json["to"], "approved");
     let view = t.s_get(&format!("/api/v1/cases/{case}"), &agent).await.json;
     assert_eq!(view["line"]["status"], "approved");
+    // The legal limit's date is never before the promised one.
+    let legal = view["legal_deadline"].as_str().unwrap();
+    assert!(
+        legal >= view["line"]["deadline"].as_str().unwrap(),
+        "{view}"
+    );
     assert!(
         view["subcases"]
             .as_array()
@@ -948,4 +954,35 @@ async fn a_kiosk_finds_a_case_by_number_and_id_ending_with_the_correction_asked(
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_parallel_case_shows_one_joint_fee_notice() {
+    let t = TestApp::new().await;
+    let matter = t.matter_named("不动产转移登记（二手房买卖）").await;
+    let me = t.resident("13837512345").await;
+    let r = t
+        .s_post(
+            "/api/v1/applications",
+            &me,
+            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let case = r.json["case_number"].as_str().unwrap();
+    let view = t.s_get(&format!("/api/v1/cases/{case}"), &me).await.json;
+    let fees = view["fees"].as_array().unwrap();
+    let departments: std::collections::BTreeSet<&str> = fees
+        .iter()
+        .map(|f| f["department"].as_str().unwrap())
+        .collect();
+    assert!(
+        departments.len() >= 2,
+        "the lead's and a co-department's fees: {fees:?}"
+    );
+    assert!(
+        fees.iter()
+            .any(|f| f["item"].as_str().unwrap().contains('￥')),
+        "{fees:?}"
+    );
 }
