@@ -1182,14 +1182,12 @@ fn joint_fees(
     if core.parent_id.is_some() {
         return Ok(out);
     }
-    if let Some(m) = tx.matter(&core.matter_code)? {
-        if m.fee.charged {
-            for item in m.fee.items {
-                out.push(FeeLine {
-                    department: core.department.clone(),
-                    item,
-                });
-            }
+    if let Some(m) = tx.matter(&core.matter_code)?.filter(|m| m.fee.charged) {
+        for item in m.fee.items {
+            out.push(FeeLine {
+                department: core.department.clone(),
+                item,
+            });
         }
     }
     for co in &wf.co_departments {
