@@ -17,7 +17,7 @@ use proto::Role;
 use crate::error::ApiError;
 use crate::service::privacy::{gb11643_valid, mask_id};
 use crate::service::time::rfc3339_china;
-use crate::store::{AccountRow, AuditRecord, StaffRow, Store, StoreError};
+use crate::store::{AccountRow, AuditRecord, StaffRow, Store, StoreError, WriteTx};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "wd_session";
@@ -239,6 +239,74 @@ fn gate_and_check(
     }
 }
 
+/// One account's stored login state, whichever kind it is.
+struct Stored<'a> {
+    actor: String,
+    role: &'a str,
+    failures: u32,
+    last_failure_at: Option<&'a str>,
+    locked_until: Option<&'a str>,
+    phc: &'a str,
+}
+
+/// Checks a password through the lockout gate, stores the new failure
+/// count with `save`, and audits a failure (and a lock). `true` when the
+/// password was right and the gate open.
+fn check_password(
+    tx: &WriteTx<'_>,
+    who: &Stored<'_>,
+    password: &str,
+    now: DateTime<Utc>,
+    at: &str,
+    save: impl FnOnce(&WriteTx<'_>, &auth::lockout::Attempts) -> Result<(), StoreError>,
+) -> Result<bool, StoreError> {
+    let (check, next, locked_now) = gate_and_check(
+        who.failures,
+        who.last_failure_at,
+        who.locked_until,
+        who.phc,
+        password,
+        now,
+    );
+    save(tx, &next)?;
+    if matches!(check, Check::Ok) {
+        return Ok(true);
+    }
+    tx.audit(&audit(
+        &who.actor,
+        who.role,
+        "login.failed",
+        &who.actor,
+        &format!("failures={}", next.failures),
+        at,
+    ))?;
+    if locked_now {
+        tx.audit(&audit(
+            "system",
+            "system",
+            "login.locked",
+            &who.actor,
+            "too many failures",
+            at,
+        ))?;
+    }
+    Ok(false)
+}
+
+/// Refuses a login for an unknown (or disabled) account at the cost of a
+/// real check, and audits it without naming the account.
+fn refuse_unknown(tx: &WriteTx<'_>, kind: &str, at: &str) -> Result<(), StoreError> {
+    auth::password::dummy_verify();
+    tx.audit(&audit(
+        "anonymous",
+        "anonymous",
+        "login.failed",
+        kind,
+        "unknown account",
+        at,
+    ))
+}
+
 fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(rfc3339_china)
 }
@@ -261,56 +329,30 @@ pub async fn staff_password(
         .write(
             move |tx| -> Result<Result<PendingLogin, ApiError>, ApiError> {
                 let Some(staff) = tx.staff_by_username(&username)?.filter(|s| s.active) else {
-                    auth::password::dummy_verify();
-                    tx.audit(&audit(
-                        "anonymous",
-                        "anonymous",
-                        "login.failed",
-                        "staff",
-                        "unknown user",
-                        &at,
-                    ))?;
+                    refuse_unknown(tx, "staff", &at)?;
                     return Ok(Err(ApiError::LoginFailed));
                 };
-                let (check, next, locked_now) = gate_and_check(
-                    staff.failures,
-                    staff.last_failure_at.as_deref(),
-                    staff.locked_until.as_deref(),
-                    &staff.password_phc,
-                    &password,
-                    now,
-                );
-                tx.set_staff_failures(
-                    staff.id,
-                    next.failures,
-                    opt_time(next.last_failure).as_deref(),
-                    opt_time(next.locked_until).as_deref(),
-                )?;
                 let actor = format!("staff:{}", staff.username);
-                match check {
-                    Check::Refused => {
-                        tx.audit(&audit(
-                            &actor,
-                            &staff.roles,
-                            "login.failed",
-                            &actor,
-                            &format!("failures={}", next.failures),
-                            &at,
-                        ))?;
-                        if locked_now {
-                            tx.audit(&audit(
-                                "system",
-                                "system",
-                                "login.locked",
-                                &actor,
-                                "too many failures",
-                                &at,
-                            ))?;
-                        }
-                        // Commit the count, then refuse.
-                        Ok(Err(ApiError::LoginFailed))
-                    }
-                    Check::Ok => {
+                let stored = Stored {
+                    actor: actor.clone(),
+                    role: &staff.roles,
+                    failures: staff.failures,
+                    last_failure_at: staff.last_failure_at.as_deref(),
+                    locked_until: staff.locked_until.as_deref(),
+                    phc: &staff.password_phc,
+                };
+                let ok = check_password(tx, &stored, &password, now, &at, |tx, next| {
+                    tx.set_staff_failures(
+                        staff.id,
+                        next.failures,
+                        opt_time(next.last_failure).as_deref(),
+                        opt_time(next.locked_until).as_deref(),
+                    )
+                })?;
+                match ok {
+                    // Commit the count, then refuse.
+                    false => Ok(Err(ApiError::LoginFailed)),
+                    true => {
                         let (token, digest) = auth::session::new_token();
                         tx.insert_session(
                             &digest,
@@ -444,55 +486,29 @@ pub async fn account_login(
         .write(
             move |tx| -> Result<Result<(String, AccountPrincipal), ApiError>, ApiError> {
                 let Some(acc) = tx.account_by_phone(&phone)?.filter(|a| a.active) else {
-                    auth::password::dummy_verify();
-                    tx.audit(&audit(
-                        "anonymous",
-                        "anonymous",
-                        "login.failed",
-                        "account",
-                        "unknown account",
-                        &at,
-                    ))?;
+                    refuse_unknown(tx, "account", &at)?;
                     return Ok(Err(ApiError::LoginFailed));
                 };
-                let (check, next, locked_now) = gate_and_check(
-                    acc.failures,
-                    acc.last_failure_at.as_deref(),
-                    acc.locked_until.as_deref(),
-                    &acc.password_phc,
-                    &password,
-                    now,
-                );
-                tx.set_account_failures(
-                    acc.id,
-                    next.failures,
-                    opt_time(next.last_failure).as_deref(),
-                    opt_time(next.locked_until).as_deref(),
-                )?;
                 let actor = format!("account:{}", acc.id);
-                match check {
-                    Check::Refused => {
-                        tx.audit(&audit(
-                            &actor,
-                            "applicant",
-                            "login.failed",
-                            &actor,
-                            &format!("failures={}", next.failures),
-                            &at,
-                        ))?;
-                        if locked_now {
-                            tx.audit(&audit(
-                                "system",
-                                "system",
-                                "login.locked",
-                                &actor,
-                                "too many failures",
-                                &at,
-                            ))?;
-                        }
-                        Ok(Err(ApiError::LoginFailed))
-                    }
-                    Check::Ok => {
+                let stored = Stored {
+                    actor: actor.clone(),
+                    role: "applicant",
+                    failures: acc.failures,
+                    last_failure_at: acc.last_failure_at.as_deref(),
+                    locked_until: acc.locked_until.as_deref(),
+                    phc: &acc.password_phc,
+                };
+                let ok = check_password(tx, &stored, &password, now, &at, |tx, next| {
+                    tx.set_account_failures(
+                        acc.id,
+                        next.failures,
+                        opt_time(next.last_failure).as_deref(),
+                        opt_time(next.locked_until).as_deref(),
+                    )
+                })?;
+                match ok {
+                    false => Ok(Err(ApiError::LoginFailed)),
+                    true => {
                         let (token, digest) = auth::session::new_token();
                         tx.insert_session(&digest, &actor, "full", &at)?;
                         tx.audit(&audit(&actor, "applicant", "login.ok", &actor, "", &at))?;
