@@ -289,6 +289,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let text = include_str!("../../backend.example.toml");
+        let parsed: Config = toml::from_str(text).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed, Config::default());
+        // The commented [oidc] example parses too once uncommented.
+        let uncommented: String = text
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|r| r.starts_with('[') || r.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let with_oidc: Config = toml::from_str(&uncommented).unwrap();
+        with_oidc.validate().unwrap();
+        assert!(with_oidc.oidc.is_some());
+    }
+
+    #[test]
     fn empty_file_gives_defaults() {
         let c = Config::from_toml("", Path::new("x.toml")).unwrap();
         assert_eq!(c, Config::default());

@@ -228,6 +228,8 @@ fn test(extra: &[String]) -> Result<()> {
     let python = python_env()?;
     let browser = root().join("tests/browser");
     node_modules(&browser)?;
+    // The unified-identity login test runs a local OIDC provider (tests/oidc).
+    node_modules(&root().join("tests/oidc"))?;
     let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
     let mut tests = cargo();
     if has_nextest() {

@@ -9,6 +9,7 @@ mod clerk;
 pub mod extract;
 pub mod html;
 mod kiosk_api;
+mod oidc;
 pub mod openapi;
 mod portal;
 mod portal_account;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(portal::router())
         .merge(clerk::router())
+        .merge(oidc::router())
         .merge(admin::router())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -130,11 +130,13 @@ struct LoginForm {
 }
 
 async fn login_page(
+    State(s): State<AppState>,
     session: MaybeSession,
     query: Result<ApiQuery<NextQuery>, ApiError>,
 ) -> Result<Html<String>, HtmlError> {
     let ApiQuery(q) = query?;
     Ok(render_login(
+        &s.config,
         &Nav::of(&session),
         "",
         &next_of(q.next.as_deref()),
@@ -142,7 +144,13 @@ async fn login_page(
     ))
 }
 
-fn render_login(nav: &Nav, phone: &str, next: &str, error: Option<&ApiError>) -> Html<String> {
+fn render_login(
+    config: &crate::Config,
+    nav: &Nav,
+    phone: &str,
+    next: &str,
+    error: Option<&ApiError>,
+) -> Html<String> {
     let mut body = heading(1, "登录", "Log in");
     if let Some(e) = error {
         body.push_str(&error_box(e));
@@ -158,12 +166,14 @@ fn render_login(nav: &Nav, phone: &str, next: &str, error: Option<&ApiError>) ->
          <p class=\"hint\">连续输错5次将锁定15分钟。<small class=\"en\" lang=\"en\">5 failures in a row lock the account for 15 minutes.</small></p>\
          <p><button class=\"btn big\" type=\"submit\" id=\"login-submit\">登录 <small lang=\"en\">Log in</small></button></p>\
          </fieldset></form>\
+         {}\
          <p>还没有账号？<a href=\"/register?next={}\" id=\"to-register\">立即注册</a> <small class=\"en\" lang=\"en\">No account? Register.</small></p>\
          <p class=\"muted\">工作人员请从 <a href=\"/clerk\">窗口办件</a> 登录。</p>",
         hidden_next(next),
         en("Mobile phone"),
         html_escape(phone),
         en("Password"),
+        super::oidc::login_button(config, next),
         html_escape(&url_segment(next)),
     );
     portal_page("登录", nav, &body)
@@ -178,7 +188,7 @@ async fn login_submit(State(s): State<AppState>, PortalForm(f): PortalForm<Login
         ),
         Err(e) => {
             e.log();
-            let page = render_login(&Nav::default(), f.phone.trim(), &next, Some(&e));
+            let page = render_login(&s.config, &Nav::default(), f.phone.trim(), &next, Some(&e));
             (e.status(), page).into_response()
         }
     }

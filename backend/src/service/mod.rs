@@ -9,6 +9,7 @@ pub mod catalogue_admin;
 pub mod health;
 pub mod kiosks;
 pub mod notice;
+pub mod oidc;
 pub mod people_seed;
 pub mod privacy;
 pub mod seed;
