@@ -275,7 +275,7 @@ ul.notices li{margin:.4rem 0}\
 @media (max-width:40rem){dl.facts{grid-template-columns:1fr}main{padding:0 .6rem}}";
 
 /// The workbench bar: who is logged in, the inbox tabs, logout.
-fn bar(clerk: &Clerk, counts: &[(Inbox, usize)], current: Option<Inbox>) -> String {
+pub(super) fn bar(clerk: &Clerk, counts: &[(Inbox, usize)], current: Option<Inbox>) -> String {
     let roles: Vec<&str> = clerk.staff.roles.iter().map(|r| r.zh()).collect();
     let mut out = format!("<style>{CSS}</style>");
     let _ = write!(
@@ -328,6 +328,10 @@ fn bar(clerk: &Clerk, counts: &[(Inbox, usize)], current: Option<Inbox>) -> Stri
                 code = b.as_str(),
             );
         }
+        if clerk.staff.has(Role::WindowClerk) {
+            out.push_str(super::clerk_window::DRAFTS_TAB);
+            out.push_str(super::clerk_window::WINDOW_TAB);
+        }
         out.push_str("</nav>");
     }
     out
@@ -377,7 +381,7 @@ fn channel_zh(c: &str) -> &str {
     }
 }
 
-fn case_href(number: &str) -> String {
+pub(super) fn case_href(number: &str) -> String {
     format!("/clerk/cases/{}", url_segment(number))
 }
 

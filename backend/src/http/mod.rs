@@ -6,6 +6,7 @@ mod admin_api;
 mod auth_api;
 mod case_api;
 mod clerk;
+mod clerk_window;
 pub mod extract;
 pub mod html;
 mod kiosk_api;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(portal::router())
         .merge(clerk::router())
+        .merge(clerk_window::router())
         .merge(oidc::router())
         .merge(admin::router())
         .fallback(fallback)

@@ -12,6 +12,7 @@ mod admin;
 mod admin_pages;
 mod api;
 mod clerk;
+mod clerk_window;
 mod engine_walk;
 mod html;
 mod openapi;
