@@ -33,6 +33,9 @@ pub struct Config {
     /// `{MM}`, `{dd}`, `{seq:N}` and literal text (default
     /// `{district}{yyyyMMdd}{seq:6}`, e.g. `41040320261128000001`).
     pub case_number_format: String,
+    /// Working days left at or below which a deadline shows yellow (临期;
+    /// default 2, at most 30). Overdue is red.
+    pub deadline_yellow_days: u32,
     /// Whether session cookies carry `Secure` (default true; browsers accept
     /// Secure cookies from `http://localhost` too).
     pub secure_cookies: bool,
@@ -162,6 +165,7 @@ impl Default for Config {
             enrolment_codes: vec!["WD-DEMO-ENROL".to_owned()],
             seed: true,
             case_number_format: casework::ids::CaseNumberFormat::DEFAULT_TEMPLATE.to_owned(),
+            deadline_yellow_days: crate::store::DEFAULT_YELLOW_DAYS,
             secure_cookies: true,
             feed_tokens: vec!["WD-DEMO-FEED".to_owned()],
             oidc: None,
@@ -263,6 +267,12 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         casework::ids::CaseNumberFormat::parse(&self.case_number_format)
             .map_err(|e| ConfigError::Invalid(format!("case_number_format: {e}")))?;
+        if self.deadline_yellow_days > 30 {
+            return Err(ConfigError::Invalid(format!(
+                "deadline_yellow_days must be 0 to 30, got {}",
+                self.deadline_yellow_days
+            )));
+        }
         if self.district_code.len() != 6 || !self.district_code.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(ConfigError::Invalid(format!(

@@ -42,6 +42,7 @@ impl AppState {
     /// Assembles a state from its parts.
     #[must_use]
     pub fn new(config: Config, store: Store, clock: Arc<dyn Clock>) -> Self {
+        store.set_yellow_days(config.deadline_yellow_days);
         let numbering = Arc::new(numbering_of(&config));
         Self {
             config: Arc::new(config),
@@ -60,6 +61,7 @@ impl AppState {
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let now = clock.now();
         let store = Store::open(config.db.clone(), now).await?;
+        store.set_yellow_days(config.deadline_yellow_days);
         if config.seed {
             service::seed::seed_if_empty(&store, &numbering_of(&config), now)
                 .await

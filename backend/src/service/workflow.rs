@@ -22,9 +22,6 @@ use crate::store::{
     WriteTx,
 };
 
-/// Working days left at or below which a case shows yellow.
-pub const YELLOW_DAYS: u32 = 2;
-
 /// The working-day calendar: the shipped years plus the holiday table.
 ///
 /// # Errors
@@ -301,7 +298,7 @@ pub fn deadline_view(
         limit,
         &pauses,
         concluded,
-        YELLOW_DAYS,
+        tx.yellow_days(),
     )))
 }
 

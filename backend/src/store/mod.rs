@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../migrations/0004_drafts.sql")),
 ];
 
+/// Working days left at or below which a deadline shows yellow, unless
+/// configured otherwise.
+pub const DEFAULT_YELLOW_DAYS: u32 = 2;
+
 /// How long a connection waits for a lock held by another before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -90,6 +94,8 @@ pub struct Store {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
+    /// Working days left at or below which a deadline shows yellow.
+    yellow_days: std::sync::atomic::AtomicU32,
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
 }
@@ -98,6 +104,7 @@ struct Inner {
 #[derive(Debug)]
 pub struct ReadTx<'c> {
     tx: Transaction<'c>,
+    yellow_days: u32,
 }
 
 /// A write transaction; also offers every read through `Deref`.
@@ -122,6 +129,12 @@ impl WriteTx<'_> {
 impl ReadTx<'_> {
     fn conn(&self) -> &Connection {
         &self.tx
+    }
+
+    /// Working days left at or below which a deadline shows yellow.
+    #[must_use]
+    pub const fn yellow_days(&self) -> u32 {
+        self.yellow_days
     }
 
     /// Answers a trivial query: the database is reachable.
@@ -206,7 +219,10 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<u32, StoreError>
             rusqlite::params![version, rfc3339(now)],
         )?;
         let write = WriteTx {
-            read: ReadTx { tx },
+            read: ReadTx {
+                tx,
+                yellow_days: DEFAULT_YELLOW_DAYS,
+            },
         };
         if version == 2 {
             let moved = write.chain_legacy_audit()?;
@@ -244,6 +260,7 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                yellow_days: std::sync::atomic::AtomicU32::new(DEFAULT_YELLOW_DAYS),
                 writer: Mutex::new(writer),
                 reader: Mutex::new(reader),
             }),
@@ -258,6 +275,22 @@ impl Store {
         tokio::task::spawn_blocking(move || Self::open_blocking(&path, now))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Sets how many working days left make a deadline yellow (from the
+    /// configuration; default 2).
+    pub fn set_yellow_days(&self, days: u32) {
+        self.inner
+            .yellow_days
+            .store(days, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Working days left at or below which a deadline shows yellow.
+    #[must_use]
+    pub fn yellow_days(&self) -> u32 {
+        self.inner
+            .yellow_days
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Path of the database file.
@@ -282,7 +315,10 @@ impl Store {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Deferred)
                 .map_err(StoreError::from)?;
-            let read = ReadTx { tx };
+            let read = ReadTx {
+                tx,
+                yellow_days: inner.yellow_days.load(std::sync::atomic::Ordering::Relaxed),
+            };
             // Nothing was written: dropping the transaction ends it.
             f(&read)
         })
@@ -304,7 +340,10 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
             .map_err(StoreError::from)?;
-        f(&ReadTx { tx })
+        f(&ReadTx {
+            tx,
+            yellow_days: self.yellow_days(),
+        })
     }
 
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) on the blocking
@@ -325,7 +364,10 @@ impl Store {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(StoreError::from)?;
             let write = WriteTx {
-                read: ReadTx { tx },
+                read: ReadTx {
+                    tx,
+                    yellow_days: inner.yellow_days.load(std::sync::atomic::Ordering::Relaxed),
+                },
             };
             let out = f(&write)?;
             write.read.tx.commit().map_err(StoreError::from)?;

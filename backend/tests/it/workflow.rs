@@ -986,3 +986,34 @@ async fn a_parallel_case_shows_one_joint_fee_notice() {
         "{fees:?}"
     );
 }
+
+#[tokio::test]
+async fn the_yellow_warning_threshold_comes_from_the_configuration() {
+    let t = TestApp::new().await;
+    let matter = t.matter_named("居民身份证换领").await;
+    let me = t.resident("13837512345").await;
+    let r = t
+        .s_post(
+            "/api/v1/applications",
+            &me,
+            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
+        )
+        .await;
+    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let clerk = t.staff("gaoj").await;
+    t.act(&clerk, &case, "accept", "").await;
+    let view = t.s_get(&format!("/api/v1/cases/{case}"), &me).await.json;
+    let left = view["line"]["remaining_days"].as_i64().unwrap();
+    assert!(left > 2, "a fresh case has more than two days: {left}");
+    assert_eq!(view["line"]["warning"], "normal");
+    // The same case under a configuration that warns earlier.
+    t.state.store.set_yellow_days(u32::try_from(left).unwrap());
+    let view = t.s_get(&format!("/api/v1/cases/{case}"), &me).await.json;
+    assert_eq!(view["line"]["warning"], "yellow");
+    // And through the configuration file's key.
+    let config = backend::Config {
+        deadline_yellow_days: 31,
+        ..crate::config_for(&t.dir)
+    };
+    assert!(config.validate().is_err(), "more than 30 days is refused");
+}
