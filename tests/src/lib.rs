@@ -130,3 +130,47 @@ pub fn python() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"));
     target.join("pyenv").join("bin").join("python")
 }
+
+/// The real backend binary on a free port with a fresh, seeded database in
+/// its own temporary folder (removed on drop, after the process).
+pub struct Backend {
+    /// The process (its stdout lines are readable through `wait_for`).
+    pub proc: Proc,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base: String,
+    /// The folder holding the database.
+    pub dir: PathBuf,
+}
+
+impl Backend {
+    /// Starts `backend serve` with `args` added (e.g. `["--config", …]`)
+    /// and waits until it listens.
+    ///
+    /// # Errors
+    /// When the binary is missing or does not start within 30 s.
+    pub fn start(tag: &str, args: &[&std::ffi::OsStr]) -> Result<Backend, String> {
+        let dir = std::env::temp_dir().join(format!("backend-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut proc = Proc::start(
+            "backend",
+            Command::new(binary("backend")?)
+                .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+                .arg(dir.join("backend.db"))
+                .args(args)
+                .env("RUST_LOG", "warn"),
+        )?;
+        let base = proc.wait_for(Duration::from_secs(30), |l| {
+            l.split_once("listening on ")
+                .map(|(_, u)| u.trim().trim_end_matches('/').to_string())
+        })?;
+        Ok(Backend { proc, base, dir })
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.proc.terminate(Duration::from_secs(5));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -16,9 +16,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use workspace_tests::{Proc, binary, workspace_root};
+use workspace_tests::{Backend, workspace_root};
 
 /// The browser Playwright launches.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -65,23 +65,8 @@ fn run_journey(script: &str) {
             return;
         }
     };
-    let data = std::env::temp_dir().join(format!("browser-{script}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).unwrap();
-    let mut backend = Proc::start(
-        "backend",
-        Command::new(binary("backend").unwrap())
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(data.join("b.db"))
-            .env("RUST_LOG", "warn"),
-    )
-    .unwrap();
-    let base = backend
-        .wait_for(Duration::from_secs(30), |l| {
-            l.split_once("listening on ")
-                .map(|(_, u)| u.trim().trim_end_matches('/').to_string())
-        })
-        .unwrap();
+    let backend = Backend::start(&format!("browser-{script}"), &[]).unwrap();
+    let base = backend.base.clone();
 
     let started = Instant::now();
     let out = Command::new("node")
@@ -100,7 +85,6 @@ fn run_journey(script: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     drop(backend);
-    let _ = std::fs::remove_dir_all(&data);
     assert!(
         out.status.success(),
         "the {script} journey failed; see its output above and the screenshots in {}",

@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use workspace_tests::{Proc, binary};
+use workspace_tests::Backend;
 
 /// Password of every demo account and staff member.
 const DEMO_PASSWORD: &str = "Weidong@2026demo";
@@ -183,27 +183,12 @@ fn fuzz_as(who: Who) {
             return;
         }
     };
-    let dir = std::env::temp_dir().join(format!("schemathesis-{who:?}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut backend = Proc::start(
-        "backend",
-        Command::new(binary("backend").unwrap())
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.join("b.db"))
-            .env("RUST_LOG", "warn"),
-    )
-    .unwrap();
-    let base = backend
-        .wait_for(Duration::from_secs(30), |l| {
-            l.split_once("listening on ")
-                .map(|(_, u)| u.trim().trim_end_matches('/').to_string())
-        })
-        .unwrap();
+    let backend = Backend::start(&format!("schemathesis-{who:?}"), &[]).unwrap();
+    let base = backend.base.clone();
     let header = credential(&base, who);
 
     let started = Instant::now();
-    let (ok, output) = fuzz(&python, &dir, &base, header.as_deref());
+    let (ok, output) = fuzz(&python, &backend.dir, &base, header.as_deref());
     println!(
         "=== schemathesis as {who:?}: {} in {:.0?}",
         if ok { "passed" } else { "FAILED" },
@@ -211,7 +196,6 @@ fn fuzz_as(who: Who) {
     );
     println!("{}", if ok { summary(&output) } else { &output });
     drop(backend);
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         ok,
         "schemathesis found server errors (or could not run) as {who:?}; see its output above"
