@@ -28,13 +28,29 @@ const PRINT_X: f64 = 1665.0;
 const PRINT_Y: f64 = 1009.0;
 
 fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    http_as(base, method, path, body, "")
+}
+
+/// `http` with a session token in `X-Session-Token` (empty: none).
+fn http_as(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: &str,
+) -> (u16, String) {
+    let session = if token.is_empty() {
+        String::new()
+    } else {
+        format!("X-Session-Token: {token}\r\n")
+    };
     let hostport = base.trim_start_matches("http://").trim_end_matches('/');
     let mut s = TcpStream::connect(hostport).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let payload = body.map(Value::to_string).unwrap_or_default();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\n{session}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
         payload.len()
     )
     .unwrap();
@@ -66,6 +82,34 @@ fn http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Str
         body.to_string()
     };
     (status, body)
+}
+
+/// Logs the demo maintenance engineer in (password, then TOTP code) and
+/// returns the session token; the fleet page is for logged-in staff.
+fn maintenance_token(base: &str) -> String {
+    let (s, body) = http(
+        base,
+        "POST",
+        "/api/v1/auth/staff/password",
+        Some(&json!({"username": "yangp", "password": "Weidong@2026demo"})),
+    );
+    assert_eq!(s, 200, "{body}");
+    let pending: Value = serde_json::from_str(&body).unwrap();
+    let secret = auth::totp::Secret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = auth::totp::code_at(&secret, i64::try_from(now).unwrap());
+    let (s, body) = http(
+        base,
+        "POST",
+        "/api/v1/auth/staff/totp",
+        Some(&json!({"pending_token": pending["pending_token"], "code": code})),
+    );
+    assert_eq!(s, 200, "{body}");
+    let session: Value = serde_json::from_str(&body).unwrap();
+    session["token"].as_str().unwrap().to_owned()
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -175,11 +219,14 @@ fn card_to_receipt_across_backend_simulator_and_kiosk() {
     );
 
     // The kiosk enrolled and reported its devices as healthy.
+    let (s, _) = http(&backend_url, "GET", "/clerk/kiosks", None);
+    assert_eq!(s, 303, "the fleet page wants a login");
+    let token = maintenance_token(&backend_url);
     wait_until(
         "the kiosk's heartbeat with healthy devices",
         Duration::from_secs(40),
         || {
-            let (_, page) = http(&backend_url, "GET", "/clerk/kiosks", None);
+            let (_, page) = http_as(&backend_url, "GET", "/clerk/kiosks", None, &token);
             page.contains("身份证阅读器") && page.contains("凭条打印机") && !page.contains("离线")
         },
     );
