@@ -7,8 +7,8 @@ use proto::{Applicant, CaseCreated, CaseList, CaseStatus, CaseSubmission, CaseSu
 use crate::error::ApiError;
 use crate::service::check_text;
 use crate::service::kiosks::{KioskIdentity, sm3_hex};
-use crate::service::privacy::{gb11643_valid, mask_id, mask_name};
-use crate::service::time::{china_date, display_time, iso_date, rfc3339_china};
+use crate::service::privacy::{gb11643_valid, mask_id};
+use crate::service::time::{china_date, iso_date, rfc3339_china};
 use crate::store::{AuditRecord, CaseRow, Store, StoreError, WriteTx};
 
 /// Longest idempotency key accepted.
@@ -305,107 +305,4 @@ pub async fn lookup(
         .await?;
     tracing::info!(applicant = %masked, results = items.len(), "case lookup");
     Ok(CaseList { items })
-}
-
-/// A case as the clerk list shows it, personal data masked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClerkCase {
-    /// Unified case number.
-    pub case_number: String,
-    /// Matter name.
-    pub matter_name: String,
-    /// Department.
-    pub department: String,
-    /// Masked applicant name, e.g. 张*.
-    pub applicant_masked: String,
-    /// Masked identity number.
-    pub id_masked: String,
-    /// Status.
-    pub status: CaseStatus,
-    /// Submission time, `YYYY-MM-DD HH:MM`.
-    pub submitted: String,
-    /// Promised conclusion date.
-    pub deadline: Option<String>,
-    /// Channel.
-    pub channel: String,
-}
-
-/// One step of a case's history, for the clerk's timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClerkStep {
-    /// Step name.
-    pub step_name: String,
-    /// Status reached.
-    pub status: CaseStatus,
-    /// Who acted.
-    pub handler: String,
-    /// Department.
-    pub department: String,
-    /// Opinion.
-    pub opinion: String,
-    /// When, `YYYY-MM-DD HH:MM`.
-    pub at: String,
-}
-
-fn clerk_case(row: CaseRow) -> ClerkCase {
-    ClerkCase {
-        applicant_masked: mask_name(&row.applicant_name),
-        id_masked: mask_id(&row.applicant_id_number),
-        submitted: display_time(&row.submitted_at),
-        case_number: row.case_number,
-        matter_name: row.matter_name,
-        department: row.department,
-        status: row.status,
-        deadline: row.deadline,
-        channel: row.channel,
-    }
-}
-
-/// The latest cases for the clerk list, personal data masked.
-///
-/// # Errors
-/// A storage failure.
-pub async fn clerk_list(store: &Store, limit: u32) -> Result<Vec<ClerkCase>, ApiError> {
-    store
-        .read(move |tx| {
-            Ok::<_, ApiError>(
-                tx.recent_cases(limit)?
-                    .into_iter()
-                    .map(clerk_case)
-                    .collect(),
-            )
-        })
-        .await
-}
-
-/// One case with its step history, personal data masked.
-///
-/// # Errors
-/// `NOT_FOUND`, or a storage failure.
-pub async fn clerk_detail(
-    store: &Store,
-    case_number: &str,
-) -> Result<(ClerkCase, Vec<ClerkStep>), ApiError> {
-    if case_number.len() > 40 {
-        return Err(ApiError::NotFound);
-    }
-    let case_number = case_number.to_owned();
-    store
-        .read(move |tx| {
-            let row = tx.case_by_number(&case_number)?.ok_or(ApiError::NotFound)?;
-            let steps = tx
-                .case_steps(row.id)?
-                .into_iter()
-                .map(|s| ClerkStep {
-                    step_name: s.step_name,
-                    status: s.status,
-                    handler: s.handler,
-                    department: s.department,
-                    opinion: s.opinion,
-                    at: display_time(&s.at),
-                })
-                .collect();
-            Ok((clerk_case(row), steps))
-        })
-        .await
 }

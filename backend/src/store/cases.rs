@@ -201,19 +201,11 @@ impl ReadTx<'_> {
     /// When SQLite fails or a stored value is corrupt.
     pub fn cases_by_id_number(&self, id_number: &str) -> Result<Vec<CaseRow>, StoreError> {
         self.query_cases(
-            "WHERE applicant_id_number = ?1 ORDER BY submitted_at DESC, id DESC",
+            // Sub-cases of a parallel case are the departments' business:
+            // the applicant follows the lead case.
+            "WHERE applicant_id_number = ?1 AND parent_id IS NULL \
+             ORDER BY submitted_at DESC, id DESC",
             params![id_number],
-        )
-    }
-
-    /// The latest cases, newest first.
-    ///
-    /// # Errors
-    /// When SQLite fails or a stored value is corrupt.
-    pub fn recent_cases(&self, limit: u32) -> Result<Vec<CaseRow>, StoreError> {
-        self.query_cases(
-            "ORDER BY submitted_at DESC, id DESC LIMIT ?1",
-            params![limit],
         )
     }
 
@@ -356,18 +348,6 @@ impl WriteTx<'_> {
                 s.opinion,
                 s.at
             ],
-        )?;
-        Ok(())
-    }
-
-    /// Sets a case's current status.
-    ///
-    /// # Errors
-    /// When SQLite fails.
-    pub fn set_case_status(&self, case_id: i64, status: CaseStatus) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE case_record SET status = ?2 WHERE id = ?1",
-            params![case_id, status.as_str()],
         )?;
         Ok(())
     }
