@@ -57,7 +57,7 @@ pub async fn list(
         .read(move |tx| {
             let (items, total) = match q.as_deref() {
                 Some(q) => tx.search_catalogue(synonyms(), q, limit, offset)?,
-                None => tx.search_matters(None, limit, offset)?,
+                None => tx.list_published(limit, offset)?,
             };
             Ok(MatterList { items, total })
         })

@@ -23,16 +23,6 @@ pub(super) fn wire_string<T: serde::Serialize>(v: &T) -> Result<String, StoreErr
 const SUMMARY_COLUMNS: &str = "code, name, department, theme, audience, service_level, \
      kiosk_available, fee_charged, promised_days";
 
-/// The filter shared by the count and the page query: `?1` is the search
-/// text or NULL. `instr` rather than FTS so one- and two-character Chinese
-/// queries (低保, 户口) match.
-const FILTER: &str = "?1 IS NULL \
-     OR instr(name, ?1) > 0 \
-     OR instr(department, ?1) > 0 \
-     OR instr(theme, ?1) > 0 \
-     OR instr(matter_type, ?1) > 0 \
-     OR instr(lower(code), lower(?1)) > 0";
-
 struct SummaryRow {
     code: String,
     name: String,
@@ -87,28 +77,27 @@ impl ReadTx<'_> {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// One page of the catalogue matching `q` (all when `None`), in
-    /// catalogue order, and the number of matches over all pages.
+    /// One page of the published catalogue in catalogue order, and the
+    /// number of published matters. (Searching is `search_catalogue`.)
     ///
     /// # Errors
     /// When SQLite fails or a stored value is corrupt.
-    pub fn search_matters(
+    pub fn list_published(
         &self,
-        q: Option<&str>,
         limit: u32,
         offset: u32,
     ) -> Result<(Vec<MatterSummary>, u64), StoreError> {
         let total: i64 = self.conn().query_row(
-            &format!("SELECT COUNT(*) FROM matter WHERE state = 'published' AND ({FILTER})"),
-            params![q],
+            "SELECT COUNT(*) FROM matter WHERE state = 'published'",
+            [],
             |r| r.get(0),
         )?;
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM matter WHERE state = 'published' AND ({FILTER}) \
-             ORDER BY sort_order, code LIMIT ?2 OFFSET ?3"
+            "SELECT {SUMMARY_COLUMNS} FROM matter WHERE state = 'published' \
+             ORDER BY sort_order, code LIMIT ?1 OFFSET ?2"
         ))?;
         let rows = stmt
-            .query_map(params![q, limit, offset], summary_row)?
+            .query_map(params![limit, offset], summary_row)?
             .collect::<Result<Vec<_>, _>>()?;
         let items = rows
             .into_iter()
