@@ -27,7 +27,9 @@ use crate::store::{
 /// # Errors
 /// When SQLite fails.
 pub fn calendar(tx: &ReadTx<'_>) -> Result<Calendar, StoreError> {
-    let mut cal = Calendar::shipped();
+    // The shipped years are parsed once; the table's days go on top.
+    static SHIPPED: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+    let mut cal = SHIPPED.get_or_init(Calendar::shipped).clone();
     for (day, is_workday) in tx.holidays()? {
         if let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
             if is_workday {
