@@ -78,6 +78,19 @@ where
     (all, start.elapsed())
 }
 
+/// A valid resident ID number (GB 11643 check character) for `n`.
+fn resident_id(n: usize) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const C: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let body = format!("41040319{:02}{:02}{:02}{:03}", 60 + n % 40, 1 + n % 12, 1 + n % 28, n % 1000);
+    let sum: u32 = body
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!("{body}{}", C[(sum % 11) as usize])
+}
+
 fn raw_sqlite(dir: &std::path::Path, dur: Duration) -> (Vec<Duration>, Duration) {
     let conn = rusqlite::Connection::open(dir.join("raw.db")).unwrap();
     let _: String = conn
@@ -204,7 +217,7 @@ async fn main() {
                 .json(&json!({
                     "idempotency_key": key,
                     "matter_code": code,
-                    "applicant": {"name": "王浩然", "id_type": "111", "id_number": "410403200109220036"},
+                    "applicant": {"name": "王浩然", "id_type": "111", "id_number": resident_id(w * 7919 + i)},
                     "form": {"change_reason": "有效期满", "receive_mode": "窗口领取"}
                 }))
                 .send()
