@@ -1059,8 +1059,7 @@ pub fn view_in(
             at: display_time(&s.at),
         })
         .collect();
-    let materials = tx
-        .materials(core.id)?
+    let materials = case_materials(tx, core)?
         .into_iter()
         .map(|m| MaterialLine {
             id: m.id,
@@ -1156,6 +1155,31 @@ pub fn view_in(
         legal_deadline: legal_deadline(tx, &cal, core)?,
         fees: joint_fees(tx, core, &wf)?,
     })
+}
+
+/// The materials a case's viewer works with: a case's own; for a sub-case
+/// of a parallel case, the lead case's materials that its co-department
+/// needs (all of them when the workflow names none).
+fn case_materials(
+    tx: &ReadTx<'_>,
+    core: &CaseCore,
+) -> Result<Vec<crate::store::MaterialRow>, StoreError> {
+    let Some(parent_id) = core.parent_id else {
+        return tx.materials(core.id);
+    };
+    let Some(lead) = tx.case_core_by_id(parent_id)? else {
+        return Ok(Vec::new());
+    };
+    let needed: Vec<String> = workflow_of(&lead)?
+        .co_departments
+        .get(core.co_index.unwrap_or(usize::MAX))
+        .map(|co| co.materials.clone())
+        .unwrap_or_default();
+    Ok(tx
+        .materials(lead.id)?
+        .into_iter()
+        .filter(|m| needed.is_empty() || needed.contains(&m.name))
+        .collect())
 }
 
 fn legal_deadline(

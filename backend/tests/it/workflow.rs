@@ -557,6 +557,7 @@ async fn parallel_case_by_an_agent_runs_to_conclusion() {
         ("卫东区人力资源和社会保障局", "mah", "mah"),
         ("卫东区医疗保障局", "zhuy", "zhuy"),
     ];
+    let mut seen_materials = 0;
     for sub in &subs {
         let number = sub["case_number"].as_str().unwrap();
         let dept = sub["department"].as_str().unwrap();
@@ -581,6 +582,29 @@ async fn parallel_case_by_an_agent_runs_to_conclusion() {
             &t.s_get("/api/v1/clerk/inbox/todo", &rv).await,
             number
         ));
+        // The co-department sees the lead's materials it needs, and opens them.
+        let sub_view = t.s_get(&format!("/api/v1/cases/{number}"), &rv).await.json;
+        let needs: Vec<&str> = co.iter().find(|c| c["department"] == dept).unwrap()["materials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        for m in sub_view["materials"].as_array().unwrap() {
+            let name = m["name"].as_str().unwrap();
+            assert!(
+                needs.is_empty() || needs.contains(&name),
+                "{dept} sees {name}"
+            );
+            let r = t
+                .s_get(
+                    &format!("/api/v1/cases/{number}/materials/{}", m["id"]),
+                    &rv,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{dept} opens {name}");
+            seen_materials += 1;
+        }
         t.act(&rv, number, "pass", "符合条件").await;
         let ap = t.staff(approver).await;
         let r = t.act(&ap, number, "approve", "准予登记").await;
