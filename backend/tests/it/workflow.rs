@@ -610,7 +610,10 @@ async fn parallel_case_by_an_agent_runs_to_conclusion() {
         let r = t.act(&ap, number, "approve", "准予登记").await;
         assert_eq!(r.json["to"], "approved");
     }
-    assert!(seen_materials > 0, "co-departments work on the lead's materials");
+    assert!(
+        seen_materials > 0,
+        "co-departments work on the lead's materials"
+    );
     let r = t
         .act(&lead_approver, &case, "approve", "各部门均已办结，准予")
         .await;
