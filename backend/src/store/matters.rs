@@ -240,17 +240,17 @@ pub struct MatterReviewRow {
 }
 
 impl ReadTx<'_> {
-    /// Every version of a matter, newest first.
-    ///
-    /// # Errors
-    /// When SQLite fails.
-    pub fn matter_versions(&self, code: &str) -> Result<Vec<MatterVersionRow>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(
+    fn versions_where(
+        &self,
+        tail: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<MatterVersionRow>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT code, version, change_kind, stage, source, guide_json, guide_sm3, \
-                 created_at, created_by FROM matter_version WHERE code = ?1 ORDER BY version DESC",
-        )?;
+                 created_at, created_by FROM matter_version {tail}"
+        ))?;
         let rows = stmt
-            .query_map(params![code], |r| {
+            .query_map(p, |r| {
                 Ok(MatterVersionRow {
                     code: r.get(0)?,
                     version: r.get(1)?,
@@ -267,32 +267,20 @@ impl ReadTx<'_> {
         Ok(rows)
     }
 
+    /// Every version of a matter, newest first.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn matter_versions(&self, code: &str) -> Result<Vec<MatterVersionRow>, StoreError> {
+        self.versions_where("WHERE code = ?1 ORDER BY version DESC", params![code])
+    }
+
     /// Versions waiting at a review stage, oldest first.
     ///
     /// # Errors
     /// When SQLite fails.
     pub fn matter_versions_at(&self, stage: &str) -> Result<Vec<MatterVersionRow>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT code, version, change_kind, stage, source, guide_json, guide_sm3, \
-                 created_at, created_by FROM matter_version WHERE stage = ?1 \
-             ORDER BY created_at, code",
-        )?;
-        let rows = stmt
-            .query_map(params![stage], |r| {
-                Ok(MatterVersionRow {
-                    code: r.get(0)?,
-                    version: r.get(1)?,
-                    change_kind: r.get(2)?,
-                    stage: r.get(3)?,
-                    source: r.get(4)?,
-                    guide_json: r.get(5)?,
-                    guide_sm3: r.get(6)?,
-                    created_at: r.get(7)?,
-                    created_by: r.get(8)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.versions_where("WHERE stage = ?1 ORDER BY created_at, code", params![stage])
     }
 
     /// The review trail of one version, oldest first.
