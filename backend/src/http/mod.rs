@@ -100,8 +100,53 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), audit_denied))
         .layer(middleware::from_fn(headers_and_log))
         .with_state(state)
+}
+
+/// Records every refusal of a logged-in person (403: a role, department
+/// or CSRF check said no) in the audit log, with who, the method and the
+/// path (never the query or body), so attempts outside one's duties are
+/// on record (三员分立, reliability.md S5).
+async fn audit_denied(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let token = extract::session_token(&parts).map(|(t, _)| t);
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    if resp.status() != axum::http::StatusCode::FORBIDDEN {
+        return resp;
+    }
+    let Some(token) = token else {
+        return resp;
+    };
+    let now = state.now();
+    let who = match crate::service::auth::authenticate(&state.store, &token, now).await {
+        Ok(Some(a)) => a.principal,
+        Ok(None) => return resp,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot identify a refused request for the audit log");
+            return resp;
+        }
+    };
+    let record = crate::store::AuditRecord {
+        at: crate::service::time::rfc3339_china(now),
+        actor: who.actor(),
+        role: who.role(),
+        action: "access.denied".to_owned(),
+        object: path.chars().take(200).collect(),
+        detail: format!("method={method}"),
+        ..crate::store::AuditRecord::default()
+    };
+    if let Err(e) = state.store.write(move |tx| tx.audit(&record)).await {
+        tracing::error!(error = %e, "cannot record a refused request in the audit log");
+    }
+    resp
 }
 
 async fn fallback(req: Request) -> Response {

@@ -247,6 +247,37 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
         failures.len(),
         failures.join("\n")
     );
+
+    // Every refusal of a logged-in person is on record (三员分立): the
+    // system admin reaching for the audit log, the audit admin for staff
+    // accounts, a clerk for the catalogue.
+    let denied = |actor: &str, path: &str| -> i64 {
+        t.db()
+            .query_row(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' \
+                 AND actor = ?1 AND object = ?2",
+                [actor, path],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert!(denied("staff:dengk", "/api/v1/admin/audit") >= 1);
+    assert!(denied("staff:caon", "/api/v1/admin/staff") >= 1);
+    assert!(denied("staff:gaoj", "/api/v1/admin/matters/changes") >= 1);
+    let anonymous: i64 = t
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' AND actor = 'anonymous'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(anonymous, 0, "refusals without a session name nobody");
+    let verdict = t.state.store.read_blocking(|tx| tx.verify_audit()).unwrap();
+    assert!(
+        matches!(verdict, backend::store::AuditVerdict::Intact { .. }),
+        "{verdict:?}"
+    );
 }
 
 async fn password_step(t: &TestApp, user: &str, password: &str) -> crate::Reply {
