@@ -320,14 +320,7 @@ async fn an_imported_holiday_moves_the_deadline_and_a_bad_file_names_its_line() 
     // limit: its deadline before and after a local holiday on Monday 11-30.
     let matter = t.matter_named("无犯罪记录证明").await;
     let me = t.resident("13837512345").await;
-    let r = t
-        .s_post(
-            "/api/v1/applications",
-            &me,
-            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
-        )
-        .await;
-    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let case = t.apply(&me, &matter).await;
     let toml = "year = 2026\nsource = \"卫东区临时调整（测试）\"\n[[holiday]]\nname = \"临时停止办公\"\ndays = [\"2026-11-30\"]\n";
     let r = t
         .s_post("/api/v1/admin/holidays", &admin, &json!({"toml": toml}))

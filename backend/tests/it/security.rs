@@ -7,7 +7,6 @@ use axum::http::{Method, Request, StatusCode, header};
 use backend::service::people_seed::{DEMO_PASSWORD, DEMO_TOTP_SECRET};
 use serde_json::{Value, json};
 
-use crate::workflow::{fill_form, required_uploads};
 use crate::{TestApp, ZHANG_WEI};
 
 /// The principals of the matrix, in column order.
@@ -165,15 +164,7 @@ async fn every_route_answers_each_role_as_the_matrix_says() {
     // The object: a police case of 张伟 with one material.
     let matter = t.matter_named("无犯罪记录证明").await;
     let resident = t.resident("13837512345").await;
-    let r = t
-        .s_post(
-            "/api/v1/applications",
-            &resident,
-            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let case = t.apply(&resident, &matter).await;
     let view = t
         .s_get(&format!("/api/v1/cases/{case}"), &resident)
         .await

@@ -111,6 +111,20 @@ impl TestApp {
         self.get(&format!("/api/v1/matters/{code}")).await.json
     }
 
+    /// Files a web application for `matter` with a plausible form and every
+    /// required material, and expects it filed; returns the case number.
+    pub async fn apply(&self, token: &str, matter: &Value) -> String {
+        let r = self
+            .s_post(
+                "/api/v1/applications",
+                token,
+                &json!({"matter_code": matter["code"], "form": fill_form(matter), "materials": required_uploads(matter)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json["case_number"].as_str().unwrap().to_owned()
+    }
+
     /// Acts on a case and expects success.
     pub async fn act(&self, token: &str, case: &str, action: &str, opinion: &str) -> Reply {
         let r = self
@@ -642,15 +656,7 @@ async fn linked_case_goes_up_from_the_street_and_the_result_comes_back() {
     assert_eq!(matter["workflow"]["kind"], "linked");
     assert_eq!(matter["department"], "卫东区建设路街道办事处");
     let me = t.resident("13837512345").await;
-    let r = t
-        .s_post(
-            "/api/v1/applications",
-            &me,
-            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let case = t.apply(&me, &matter).await;
 
     let street = t.staff("xuf").await;
     let district_reviewer = t.staff("chenj").await;
@@ -916,14 +922,7 @@ async fn a_kiosk_finds_a_case_by_number_and_id_ending_with_the_correction_asked(
     let kiosk = t.enrol().await;
     let matter = t.matter_named("无犯罪记录证明").await;
     let me = t.resident("13837512345").await;
-    let r = t
-        .s_post(
-            "/api/v1/applications",
-            &me,
-            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
-        )
-        .await;
-    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let case = t.apply(&me, &matter).await;
     let clerk = t.staff("gaoj").await;
     let item = matter["materials"][0]["name"].as_str().unwrap();
     let r = t
@@ -989,15 +988,7 @@ async fn a_parallel_case_shows_one_joint_fee_notice() {
     let t = TestApp::new().await;
     let matter = t.matter_named("不动产转移登记（二手房买卖）").await;
     let me = t.resident("13837512345").await;
-    let r = t
-        .s_post(
-            "/api/v1/applications",
-            &me,
-            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let case = r.json["case_number"].as_str().unwrap();
+    let case = &t.apply(&me, &matter).await;
     let view = t.s_get(&format!("/api/v1/cases/{case}"), &me).await.json;
     let fees = view["fees"].as_array().unwrap();
     let departments: std::collections::BTreeSet<&str> = fees
@@ -1020,14 +1011,7 @@ async fn the_yellow_warning_threshold_comes_from_the_configuration() {
     let t = TestApp::new().await;
     let matter = t.matter_named("居民身份证换领").await;
     let me = t.resident("13837512345").await;
-    let r = t
-        .s_post(
-            "/api/v1/applications",
-            &me,
-            &json!({"matter_code": matter["code"], "form": fill_form(&matter), "materials": required_uploads(&matter)}),
-        )
-        .await;
-    let case = r.json["case_number"].as_str().unwrap().to_owned();
+    let case = t.apply(&me, &matter).await;
     let clerk = t.staff("gaoj").await;
     t.act(&clerk, &case, "accept", "").await;
     let view = t.s_get(&format!("/api/v1/cases/{case}"), &me).await.json;
