@@ -437,6 +437,11 @@ pub struct Matter {
     /// Frequently asked questions.
     #[serde(default)]
     pub faq: Vec<Faq>,
+    /// Whether the kiosk asks for a fingerprint compared with the ID card's
+    /// own features (人证核验) before applying. A non-biometric way is always
+    /// offered beside it.
+    #[serde(default)]
+    pub kiosk_fingerprint: bool,
 }
 
 impl WorkflowDef {
@@ -644,6 +649,57 @@ pub struct CaseSubmission {
     /// Matter-specific form fields.
     #[schema(value_type = Object)]
     pub form: serde_json::Map<String, serde_json::Value>,
+    /// The agent (代办员) submitting on the applicant's behalf, identified
+    /// by their own ID card at the kiosk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Applicant>,
+    /// The materials captured at the kiosk.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub materials: Vec<MaterialUpload>,
+    /// How the applicant (or agent) proved who they are at the kiosk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityCheck>,
+}
+
+/// One material captured at the kiosk: the pages of a document from the
+/// document camera, as one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MaterialUpload {
+    /// The material's name as the guide lists it (申请材料名称).
+    pub name: String,
+    /// File name, e.g. `户口簿.pdf`.
+    pub file_name: String,
+    /// `image/jpeg`, `image/png` or `application/pdf`.
+    pub mime: String,
+    /// Pages captured.
+    pub pages: u32,
+    /// The file, base64 (standard alphabet, padded).
+    pub data_base64: String,
+}
+
+/// How a person proved who they are at the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityMethod {
+    /// The ID card was read (chip signature checked by the reader's SAM).
+    IdCard,
+    /// The ID card, and a fingerprint matched 1:1 with the card's own
+    /// features (人证核验).
+    IdCardFingerprint,
+}
+
+/// The identity check made at the kiosk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct IdentityCheck {
+    /// What was done.
+    pub method: IdentityMethod,
+    /// Match score of the fingerprint, when one was compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint_score: Option<u32>,
+    /// The matter asked for a fingerprint and the person chose the
+    /// non-biometric way instead (a clerk checks the ID at acceptance).
+    #[serde(default)]
+    pub biometric_declined: bool,
 }
 
 /// Status of a case (办件状态).
@@ -774,6 +830,63 @@ pub struct CaseCreated {
     pub submitted_at: String,
     /// Promised conclusion date (YYYY-MM-DD), counted in working days.
     pub deadline: String,
+    /// Random code printed in the receipt's QR code (with the case number):
+    /// shown to a kiosk's scanner or opened on a phone, it opens the case's
+    /// progress without the ID number.
+    #[serde(default)]
+    pub track_code: String,
+}
+
+/// Body of `POST /api/v1/kiosks/alerts`: something a person at the kiosk
+/// or the kiosk itself wants staff to know now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KioskAlert {
+    /// What happened.
+    pub kind: AlertKind,
+    /// The screen the kiosk showed (e.g. `apply/materials`), no personal data.
+    pub screen: String,
+    /// Free text without personal data (device, error code, …).
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// Kinds of kiosk alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// 呼叫工作人员: a resident touched "call staff".
+    CallStaff,
+    /// Maintenance mode was entered (PIN or card).
+    MaintenanceEntry,
+    /// A receipt or document did not print (paper out, cover open, …).
+    PrintFailed,
+}
+
+/// Reply of `POST /api/v1/kiosks/alerts` (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AlertAck {
+    /// Alert id on the backend.
+    pub id: i64,
+    /// When the backend recorded it (RFC 3339, China Standard Time).
+    pub at: String,
+}
+
+/// Body of `POST /api/v1/cases/correction` (kiosk): the missing materials
+/// of a case in 待补正, supplied at the kiosk by the applicant, who laid
+/// their ID card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KioskCorrection {
+    /// Key chosen by the kiosk; a replay returns the same reply.
+    pub idempotency_key: String,
+    /// Unified case number.
+    pub case_number: String,
+    /// The applicant's identity number, read from the card; must match the case.
+    pub id_number: String,
+    /// The materials supplied.
+    pub materials: Vec<MaterialUpload>,
+    /// Note to the clerk (optional).
+    #[serde(default)]
+    pub note: String,
 }
 
 /// Body of `POST /api/v1/cases/lookup`.
@@ -821,8 +934,13 @@ pub struct CaseList {
 pub struct CaseProgressQuery {
     /// Unified case number.
     pub case_number: String,
-    /// Last six characters of the applicant's identity number.
+    /// Last six characters of the applicant's identity number (empty when
+    /// `track_code` is given).
+    #[serde(default)]
     pub id_last6: String,
+    /// The receipt QR's track code, instead of `id_last6`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_code: Option<String>,
 }
 
 /// One step of a case's progress, as a resident reads it.

@@ -216,6 +216,7 @@ pub async fn submit(
                 status: CaseStatus::Submitted,
                 submitted_at: at.clone(),
                 deadline: iso_date(deadline),
+                track_code: String::new(),
             };
             let reply_json = serde_json::to_string(&reply).map_err(StoreError::from)?;
             let handler = format!("自助终端 {}", kiosk.name);
