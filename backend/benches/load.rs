@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 use backend::{AppState, Config, SystemClock};
 use serde_json::json;
 
+/// A 1×1 PNG: the one required material (居民户口簿) of the submissions.
+const PNG_1X1_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
 const CLIENTS: usize = 8;
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -224,7 +227,9 @@ async fn main() {
                     "idempotency_key": key,
                     "matter_code": code,
                     "applicant": {"name": "王浩然", "id_type": "111", "id_number": resident_id(w * 7919 + i)},
-                    "form": {"change_reason": "有效期满", "receive_mode": "窗口领取"}
+                    "form": {"change_reason": "有效期满", "receive_mode": "窗口领取"},
+                    "materials": [{"name": "居民户口簿", "file_name": "居民户口簿.png", "mime": "image/png",
+                                   "pages": 1, "data_base64": PNG_1X1_BASE64}]
                 }))
                 .send()
                 .await

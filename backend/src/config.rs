@@ -41,6 +41,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Bearer tokens of the city platform for the case event feed.
     pub feed_tokens: Vec<String>,
+    /// Public base URL of the portal (default `http://127.0.0.1:8080`): a
+    /// receipt's QR code carries `{public_url}/track?case=N&code=C`, and the
+    /// kiosk catalogue hands it to the kiosks. No trailing slash.
+    pub public_url: String,
     /// Login through the provincial unified identity (统一身份认证) as an
     /// OpenID Connect relying party; absent (the default) turns it off.
     pub oidc: Option<OidcConfig>,
@@ -168,6 +172,7 @@ impl Default for Config {
             deadline_yellow_days: crate::store::DEFAULT_YELLOW_DAYS,
             secure_cookies: true,
             feed_tokens: vec!["WD-DEMO-FEED".to_owned()],
+            public_url: "http://127.0.0.1:8080".to_owned(),
             oidc: None,
         }
     }
@@ -285,6 +290,20 @@ impl Config {
                 "enrolment_codes must not contain empty codes".to_owned(),
             ));
         }
+        let url_ok = (self.public_url.starts_with("https://")
+            || self.public_url.starts_with("http://"))
+            && !self.public_url.ends_with('/')
+            && !self.public_url.contains(['?', '#'])
+            && !self
+                .public_url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control());
+        if !url_ok {
+            return Err(ConfigError::Invalid(format!(
+                "public_url must be an http(s) URL without a trailing slash, query or fragment, got {:?}",
+                self.public_url
+            )));
+        }
         if let Some(oidc) = &self.oidc {
             oidc.validate()?;
         }
@@ -376,6 +395,16 @@ mod tests {
     fn bad_values_are_rejected() {
         assert!(Config::from_toml("nonsense = 1", Path::new("x")).is_err());
         assert!(Config::from_toml("district_code = \"41\"", Path::new("x")).is_err());
+        assert!(Config::from_toml("public_url = \"zwfw.example\"", Path::new("x")).is_err());
+        assert!(
+            Config::from_toml("public_url = \"https://zwfw.example/\"", Path::new("x")).is_err()
+        );
+        let c = Config::from_toml(
+            "public_url = \"https://zwfw.weidong.example\"",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.public_url, "https://zwfw.weidong.example");
         let mut c = Config::default();
         assert!(
             c.apply_env(|k| (k == ENV_LISTEN).then(|| "nope".to_owned()))

@@ -113,6 +113,14 @@ pub enum ApiError {
         /// Why, in English.
         en: String,
     },
+    /// Too many requests in a short time (kiosk alerts), or too many wrong
+    /// answers for one case number (the public track page).
+    #[error("rate limited")]
+    RateLimited,
+    /// The matter asks for 人证核验 at the kiosk and the identity check
+    /// sent is the ID card alone, without the person declining biometrics.
+    #[error("fingerprint check required")]
+    FingerprintRequired,
     /// The database does not answer.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -153,6 +161,8 @@ impl ApiError {
             Self::CaseRefused { code, .. } => code,
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::FingerprintRequired => "FINGERPRINT_REQUIRED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -182,6 +192,8 @@ impl ApiError {
             Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::FingerprintRequired => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -278,6 +290,15 @@ impl ApiError {
                 "请求内容类型应为 application/json",
                 "Content-Type must be application/json",
             ),
+            Self::RateLimited => (
+                "操作过于频繁，请稍后再试",
+                "Too many requests; please try again later",
+            ),
+            Self::FingerprintRequired => (
+                "该事项须进行人证核验：请按指纹，或选择不使用指纹（由窗口工作人员核验身份）",
+                "This matter needs the fingerprint check against the ID card, or the choice \
+                 not to use it (a clerk then checks the ID)",
+            ),
             Self::Unavailable(_) => (
                 "服务暂时不可用，请稍后再试",
                 "Service temporarily unavailable; please try again later",
@@ -326,6 +347,10 @@ impl IntoResponse for ApiError {
         if matches!(self, Self::Unauthenticated) {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, Self::RateLimited) {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
         resp
     }

@@ -9,6 +9,8 @@
 //! - `/admin/staff` (部门与人员): departments, staff accounts, a new
 //!   account's TOTP secret shown once with its QR code, enable/disable;
 //! - `/admin/holidays` (节假日): the years loaded and a year file import;
+//! - `/admin/bulletins` (终端公告): the notices of the kiosks' idle screen,
+//!   published and withdrawn by system admins (see `admin_bulletin`);
 //! - `/admin/audit` (审计日志): the audit log, newest first, with the
 //!   verdict of its hash chain.
 //!
@@ -74,27 +76,36 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/staff/{username}/active", post(staff_active))
         .route("/admin/holidays", get(holidays_page).post(holidays_post))
         .route("/admin/audit", get(audit_html))
+        .merge(super::admin_bulletin::router())
 }
 
 // --------------------------------------------------------------- sections
 
 /// One administration section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Section {
+pub(super) enum Section {
     Matters,
     Staff,
     Holidays,
+    Bulletins,
     Audit,
 }
 
 impl Section {
-    const ALL: [Self; 4] = [Self::Matters, Self::Staff, Self::Holidays, Self::Audit];
+    const ALL: [Self; 5] = [
+        Self::Matters,
+        Self::Staff,
+        Self::Holidays,
+        Self::Bulletins,
+        Self::Audit,
+    ];
 
     const fn href(self) -> &'static str {
         match self {
             Self::Matters => "/admin/matters",
             Self::Staff => "/admin/staff",
             Self::Holidays => "/admin/holidays",
+            Self::Bulletins => "/admin/bulletins",
             Self::Audit => "/admin/audit",
         }
     }
@@ -104,6 +115,7 @@ impl Section {
             Self::Matters => "matters",
             Self::Staff => "staff",
             Self::Holidays => "holidays",
+            Self::Bulletins => "bulletins",
             Self::Audit => "audit",
         }
     }
@@ -113,6 +125,7 @@ impl Section {
             Self::Matters => "事项管理",
             Self::Staff => "部门与人员",
             Self::Holidays => "节假日",
+            Self::Bulletins => "终端公告",
             Self::Audit => "审计日志",
         }
     }
@@ -122,6 +135,7 @@ impl Section {
             Self::Matters => "Matter catalogue",
             Self::Staff => "Departments and staff",
             Self::Holidays => "Holidays",
+            Self::Bulletins => "Kiosk notices",
             Self::Audit => "Audit log",
         }
     }
@@ -140,6 +154,10 @@ impl Section {
                 "法定节假日与调休上班日，用于计算办理时限。",
                 "Public holidays and make-up working days for deadlines.",
             ),
+            Self::Bulletins => (
+                "自助终端待机屏显示的通知公告：发布与撤回。",
+                "Notices on the kiosks' idle screen: publish and withdraw.",
+            ),
             Self::Audit => (
                 "全部操作的留痕记录及其完整性校验（只读）。",
                 "Every recorded action and the chain check (read only).",
@@ -151,13 +169,13 @@ impl Section {
     fn allowed(self, s: &StaffPrincipal) -> bool {
         match self {
             Self::Matters => s.has(Role::CatalogueAdmin) || s.has(Role::Supervisor),
-            Self::Staff | Self::Holidays => s.has(Role::SystemAdmin),
+            Self::Staff | Self::Holidays | Self::Bulletins => s.has(Role::SystemAdmin),
             Self::Audit => s.has(Role::AuditAdmin) || s.has(Role::Supervisor),
         }
     }
 }
 
-fn guard(clerk: &Clerk, section: Section) -> Result<(), ApiError> {
+pub(super) fn guard(clerk: &Clerk, section: Section) -> Result<(), ApiError> {
     if section.allowed(&clerk.staff) {
         Ok(())
     } else {
@@ -193,7 +211,7 @@ border:1px solid #0b4a9e;background:#fff;color:#0b4a9e;text-decoration:none;bord
 details pre{overflow-x:auto;background:#fff;border:1px solid #d0d7de;padding:.6rem;max-height:30rem}";
 
 /// The bar (who, logout), the admin navigation and the page heading.
-fn frame(
+pub(super) fn frame(
     clerk: &Clerk,
     current: Option<Section>,
     title: (&str, &str),
@@ -246,7 +264,7 @@ fn frame(
     page(title.0, &body)
 }
 
-fn csrf_input(clerk: &Clerk) -> String {
+pub(super) fn csrf_input(clerk: &Clerk) -> String {
     format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
         html_escape(&clerk.session.csrf())
@@ -254,14 +272,14 @@ fn csrf_input(clerk: &Clerk) -> String {
 }
 
 /// A message above the content: something done, or refused.
-enum Note {
+pub(super) enum Note {
     None,
     Ok(String, String),
     Refused(String, String),
 }
 
 impl Note {
-    fn error(e: &ApiError) -> Self {
+    pub(super) fn error(e: &ApiError) -> Self {
         let (zh, en) = e.messages();
         Self::Refused(zh, en)
     }
@@ -285,12 +303,17 @@ impl Note {
                 "账号已停用，其登录会话已结束",
                 "Account disabled; its sessions have ended",
             ),
+            Some("bulletin_published") => (
+                "公告已发布，自助终端下次更新目录时显示",
+                "Notice published; kiosks show it at their next catalogue update",
+            ),
+            Some("bulletin_withdrawn") => ("公告已撤回", "Notice withdrawn"),
             _ => return Self::None,
         };
         Self::Ok(zh.to_owned(), en.to_owned())
     }
 
-    fn html(&self) -> String {
+    pub(super) fn html(&self) -> String {
         match self {
             Self::None => String::new(),
             Self::Ok(zh, en) => format!(
@@ -308,11 +331,11 @@ impl Note {
 }
 
 #[derive(Debug, Deserialize)]
-struct DoneQuery {
+pub(super) struct DoneQuery {
     done: Option<String>,
 }
 
-fn done_note(query: Result<ApiQuery<DoneQuery>, ApiError>) -> Note {
+pub(super) fn done_note(query: Result<ApiQuery<DoneQuery>, ApiError>) -> Note {
     let done = query.ok().and_then(|ApiQuery(q)| q.done);
     Note::done(done.as_deref())
 }
@@ -342,7 +365,7 @@ impl Fields {
 
 /// Errors that end the request with an error page rather than the form
 /// shown again.
-const fn is_fatal(e: &ApiError) -> bool {
+pub(super) const fn is_fatal(e: &ApiError) -> bool {
     matches!(
         e,
         ApiError::Forbidden

@@ -34,9 +34,10 @@ pub(super) fn routes() -> Vec<ApiRoute> {
     ]
 }
 
-/// A material sent as base64 in JSON.
+/// A material sent as base64 in JSON (the web and window routes; the
+/// kiosk's is `proto::MaterialUpload`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct MaterialUpload {
+pub struct WebMaterialUpload {
     /// Material name from the guide.
     pub name: String,
     /// File name.
@@ -45,7 +46,7 @@ pub struct MaterialUpload {
     pub content_base64: String,
 }
 
-fn decode_uploads(list: Vec<MaterialUpload>) -> Result<Vec<Upload>, ApiError> {
+fn decode_uploads(list: Vec<WebMaterialUpload>) -> Result<Vec<Upload>, ApiError> {
     list.into_iter()
         .map(|m| {
             crate::service::check_text("materials.filename", &m.filename, 1, 120)?;
@@ -77,7 +78,7 @@ pub struct Application {
     pub form: serde_json::Map<String, serde_json::Value>,
     /// Uploaded materials.
     #[serde(default)]
-    pub materials: Vec<MaterialUpload>,
+    pub materials: Vec<WebMaterialUpload>,
     /// E-certificates standing in for materials.
     #[serde(default)]
     pub ecerts: Vec<EcertRef>,
@@ -187,7 +188,7 @@ pub async fn case_action(
 pub struct Correction {
     /// Uploads, one per item asked for (or e-certificates).
     #[serde(default)]
-    pub materials: Vec<MaterialUpload>,
+    pub materials: Vec<WebMaterialUpload>,
     /// E-certificates.
     #[serde(default)]
     pub ecerts: Vec<EcertRef>,
@@ -389,7 +390,7 @@ pub struct WindowApplicationBody {
     pub form: serde_json::Map<String, serde_json::Value>,
     /// Scanned materials.
     #[serde(default)]
-    pub materials: Vec<MaterialUpload>,
+    pub materials: Vec<WebMaterialUpload>,
     /// E-certificates.
     #[serde(default)]
     pub ecerts: Vec<EcertRef>,

@@ -46,6 +46,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/clerk/cases/{case_number}/materials/{id}", get(material))
         .route("/clerk/cases/{case_number}/notice/{file}", get(notice_pdf))
         .route("/clerk/kiosks", get(kiosks_page))
+        .merge(super::clerk_alerts::router())
 }
 
 // ---------------------------------------------------------------- session
@@ -408,6 +409,17 @@ async fn inbox_page(
         }
     }
     let mut body = bar(&clerk, &counts, Some(which));
+    if clerk.staff.has(Role::WindowClerk) {
+        // Residents calling for staff at a kiosk (呼叫工作人员).
+        let calls = crate::service::alerts::open_for(&s.store, &clerk.staff).await?;
+        body.push_str(&super::clerk_alerts::panel(
+            &calls,
+            &clerk.session.csrf(),
+            super::clerk_alerts::Back::Inbox,
+            now,
+            true,
+        ));
+    }
     body.push_str(&heading(1, which.zh(), inbox_en(which)));
     body.push_str(&inbox_table(&lines));
     Ok(page(which.zh(), &body))
@@ -606,6 +618,9 @@ fn facts(v: &CaseView) -> String {
     }
     if let Some(a) = &v.agent {
         row("代办人", a, "");
+    }
+    if let Some(i) = &v.identity_check {
+        row("身份核验", i, "case-identity");
     }
     row("渠道", channel_zh(&l.channel), "");
     row("状态", &l.status_zh, "case-status");
@@ -1082,7 +1097,16 @@ async fn kiosks_page(State(s): State<AppState>, clerk: Clerk) -> Result<Html<Str
         return Err(ApiError::Forbidden.into());
     }
     let rows = kiosks::fleet(&s.store).await?;
+    let open = crate::service::alerts::open_for(&s.store, &clerk.staff).await?;
     let mut body = bar(&clerk, &[], None);
+    body.push_str(&heading(1, "终端设备状态", "Kiosk fleet"));
+    body.push_str(&super::clerk_alerts::panel(
+        &open,
+        &clerk.session.csrf(),
+        super::clerk_alerts::Back::Fleet,
+        s.now(),
+        false,
+    ));
     body.push_str(&render_fleet(&rows));
     Ok(page("终端设备状态", &body))
 }
@@ -1113,7 +1137,7 @@ fn state_zh(state: &str) -> &str {
 }
 
 fn render_fleet(rows: &[crate::store::FleetDeviceRow]) -> String {
-    let mut body = heading(1, "终端设备状态", "Kiosk fleet");
+    let mut body = heading(2, "设备", "Devices");
     if rows.is_empty() {
         body.push_str(
             "<p>暂无已注册终端。<small class=\"en\" lang=\"en\">No kiosk enrolled.</small></p>",
@@ -1127,8 +1151,9 @@ fn render_fleet(rows: &[crate::store::FleetDeviceRow]) -> String {
     for r in rows {
         let _ = write!(
             body,
-            "<tr><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{}</td>\
+            "<tr><td><a href=\"{}\">{}</a><br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td class=\"state-{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            html_escape(&super::clerk_alerts::history_href(&r.kiosk_id)),
             html_escape(&r.kiosk_name),
             html_escape(&r.kiosk_id),
             html_escape(&r.location),

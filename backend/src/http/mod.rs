@@ -3,9 +3,11 @@
 
 mod admin;
 mod admin_api;
+mod admin_bulletin;
 mod auth_api;
 mod case_api;
 mod clerk;
+mod clerk_alerts;
 mod clerk_window;
 pub mod extract;
 pub mod html;
@@ -15,6 +17,7 @@ pub mod openapi;
 mod portal;
 mod portal_account;
 mod portal_apply;
+mod portal_track;
 mod public_api;
 
 use std::time::Instant;
@@ -53,6 +56,13 @@ impl ApiRoute {
             path,
             handler: get(handler),
         }
+    }
+
+    /// The same route with a larger body limit than [`BODY_LIMIT`] (routes
+    /// that carry materials as base64).
+    fn with_body_limit(mut self, limit: usize) -> Self {
+        self.handler = self.handler.layer(DefaultBodyLimit::max(limit));
+        self
     }
 
     fn post<H, T>(path: &'static str, handler: H) -> Self

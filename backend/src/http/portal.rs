@@ -35,6 +35,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/matters/{code}", get(matter_page))
         .merge(super::portal_account::router())
         .merge(super::portal_apply::router())
+        .merge(super::portal_track::router())
 }
 
 // ---------------------------------------------------------------------------
@@ -165,7 +166,7 @@ pub(super) fn portal_page(title_zh: &str, nav: &Nav, body: &str) -> Html<String>
 <header class=\"top\"><div class=\"bar\"><a class=\"brand\" href=\"/\">平顶山市卫东区政务服务网\
 <small class=\"en\" lang=\"en\">Weidong e-Government</small></a>\
 <nav class=\"main\" aria-label=\"主导航\"><a href=\"/\">首页</a><a href=\"/guides\">办事指南</a>\
-<a href=\"/my/cases\">我的办件</a>{who}</nav></div></header>\n\
+<a href=\"/track\">进度查询</a><a href=\"/my/cases\">我的办件</a>{who}</nav></div></header>\n\
 <main>\n{body}\n</main>\n\
 <footer>卫东区政务服务中心 · 政务服务便民热线 12345\
 <small class=\"en\" lang=\"en\">Weidong District Government Service Centre · hotline 12345</small></footer>\n\
@@ -402,6 +403,11 @@ fn group_by(
 fn render_home(nav: &Nav, list: &MatterList) -> Html<String> {
     let mut body = heading(1, "网上办事大厅", "Online service hall");
     body.push_str(&search_form(""));
+    body.push_str(
+        "<p class=\"notice\" id=\"home-track\">已提交申请？凭办件编号和证件号码后六位，或扫描回执二维码，\
+         <a href=\"/track\">查询办件进度</a>。<small class=\"en\" lang=\"en\">Applied already? \
+         <a href=\"/track\">Track your case</a> with its number and your ID ending, or scan the receipt's QR code.</small></p>",
+    );
     let _ = write!(
         body,
         "<p>共 {} 项政务服务事项，可在线申请、查询办件进度。<small class=\"en\" lang=\"en\">{} matters; apply online and follow your cases.</small></p>",

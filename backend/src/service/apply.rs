@@ -15,7 +15,7 @@ use crate::service::privacy::{gb11643_valid, mask_id};
 use crate::service::time::{china_date, iso_date, rfc3339_china};
 use crate::service::workflow::calendar;
 use crate::store::{
-    AuditRecord, NewCase, NewMaterial, NewStep, Position, Store, StoreError, WriteTx,
+    AuditRecord, NewCase, NewMaterial, NewStep, Position, ReadTx, Store, StoreError, WriteTx,
 };
 
 /// Largest material accepted: 10 MiB.
@@ -24,6 +24,12 @@ pub const MAX_MATERIAL_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_MATERIALS: usize = 20;
 /// Media types accepted for uploads.
 pub const ACCEPTED_TYPES: [&str; 4] = ["image/jpeg", "image/png", "application/pdf", "image/tiff"];
+
+/// Most bytes of all materials of one kiosk request together (decoded):
+/// 12 MiB, i.e. 16 MiB of base64 in the JSON body.
+pub const KIOSK_MAX_TOTAL_BYTES: usize = 12 * 1024 * 1024;
+/// Most pages one captured material may claim.
+pub const MAX_PAGES: u32 = 200;
 
 /// One uploaded material.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +89,74 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static str, ApiError> {
         });
     };
     Ok(kind)
+}
+
+fn too_large(field: &'static str) -> ApiError {
+    ApiError::InvalidField {
+        field,
+        reason_zh: "单个材料不能超过10MB，全部材料合计不能超过12MB",
+        reason_en: "a material may not exceed 10 MB, all materials together 12 MB",
+    }
+}
+
+/// Decodes the materials a kiosk captured (base64 in JSON): each within
+/// [`MAX_MATERIAL_BYTES`], all within [`KIOSK_MAX_TOTAL_BYTES`], each of a
+/// type [`sniff`] accepts and the one it claims (`mime`).
+///
+/// # Errors
+/// `INVALID_FIELD` naming the first bad field.
+pub fn decode_kiosk_materials(list: &[proto::MaterialUpload]) -> Result<Vec<Upload>, ApiError> {
+    use base64::Engine as _;
+    if list.len() > MAX_MATERIALS {
+        return Err(ApiError::InvalidField {
+            field: "materials",
+            reason_zh: "材料数量过多",
+            reason_en: "too many materials",
+        });
+    }
+    let mut total = 0usize;
+    let mut out = Vec::with_capacity(list.len());
+    for m in list {
+        crate::service::check_text("materials.name", &m.name, 1, 100)?;
+        crate::service::check_text("materials.file_name", &m.file_name, 1, 120)?;
+        if m.pages == 0 || m.pages > MAX_PAGES {
+            return Err(ApiError::InvalidField {
+                field: "materials.pages",
+                reason_zh: "页数应为1至200",
+                reason_en: "pages must be 1 to 200",
+            });
+        }
+        // Refuse before decoding what cannot fit.
+        if m.data_base64.len() / 4 * 3 > MAX_MATERIAL_BYTES + 3 {
+            return Err(too_large("materials.data_base64"));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(m.data_base64.as_bytes())
+            .map_err(|_| ApiError::InvalidField {
+                field: "materials.data_base64",
+                reason_zh: "文件内容不是有效的 base64（标准字母表，带填充）",
+                reason_en: "not valid base64 (standard alphabet, padded)",
+            })?;
+        total = total.saturating_add(bytes.len());
+        if total > KIOSK_MAX_TOTAL_BYTES {
+            return Err(too_large("materials"));
+        }
+        let media_type = sniff(&bytes)?;
+        if !m.mime.trim().eq_ignore_ascii_case(media_type) {
+            return Err(ApiError::InvalidField {
+                field: "materials.mime",
+                reason_zh: "声明的文件类型与文件内容不符",
+                reason_en: "the declared type does not match the file's content",
+            });
+        }
+        out.push(Upload {
+            name: m.name.trim().to_owned(),
+            filename: m.file_name.trim().to_owned(),
+            media_type: media_type.to_owned(),
+            bytes,
+        });
+    }
+    Ok(out)
 }
 
 fn field_error(key: &str, zh: &str, en: &str) -> ApiError {
@@ -268,6 +342,12 @@ pub struct Filing<'a> {
     pub idempotency: Option<(&'a str, &'a str, &'a str)>,
     /// Audit actor and role.
     pub audit: (&'a str, &'a str),
+    /// Track code for the receipt (the kiosk's, already in its reply);
+    /// `None`: a fresh random one.
+    pub track_code: Option<&'a str>,
+    /// Identity check made at a kiosk, as the clerk reads it (e.g.
+    /// 身份证+指纹核验（比对分 87）).
+    pub identity: Option<&'a str>,
 }
 
 /// Creates a case at the start of its matter's workflow, with its first
@@ -306,7 +386,11 @@ pub fn file_case(
         status: CaseStatus::Submitted,
         submitted_at: &at,
         deadline: Some(&deadline),
+        track_code: f.track_code,
     })?;
+    if let Some(identity) = f.identity {
+        tx.set_identity_check(id, identity)?;
+    }
     tx.bump_popularity(&f.matter.code)?;
     let wf = &f.matter.workflow;
     let wf_json = serde_json::to_string(wf).map_err(StoreError::from)?;
@@ -344,7 +428,11 @@ pub fn file_case(
             deadline: Some(&deadline),
         },
     )?;
-    let opinion = match (f.channel, f.agent) {
+    let mut opinion = match (f.channel, f.agent) {
+        ("kiosk", Some((name, _))) => format!(
+            "由代办员{}通过自助终端代为提交",
+            crate::service::privacy::mask_name(name)
+        ),
         (_, Some((name, _))) => format!(
             "由代办员{}代为提交",
             crate::service::privacy::mask_name(name)
@@ -353,6 +441,10 @@ pub fn file_case(
         ("kiosk", None) => "通过自助终端提交申请".to_owned(),
         _ => "窗口提交申请".to_owned(),
     };
+    if let Some(identity) = f.identity {
+        opinion.push_str("；身份核验：");
+        opinion.push_str(identity);
+    }
     tx.add_case_step(
         id,
         &NewStep {
@@ -552,6 +644,8 @@ pub async fn apply_web(
                     handler: "申请人（网上办事大厅）",
                     idempotency: None,
                     audit: (&actor, "applicant"),
+                    track_code: None,
+                    identity: None,
                 },
                 None,
                 now,
@@ -573,6 +667,41 @@ fn person(name: &str, id: &str) -> Applicant {
         phone: None,
         address: None,
     }
+}
+
+/// Checks the materials supplied for a case's open correction notice:
+/// every item it asked for is given, and nothing else is uploaded.
+///
+/// # Errors
+/// `MATERIAL_MISSING` or `INVALID_FIELD`, or a storage failure.
+pub fn check_correction(
+    tx: &ReadTx<'_>,
+    case_id: i64,
+    uploads: &[Upload],
+    ecerts: &[EcertRef],
+) -> Result<(), ApiError> {
+    let asked: Vec<String> = tx
+        .corrections(case_id)?
+        .into_iter()
+        .rev()
+        .find(|c| c.resolved_at.is_none())
+        .map(|c| serde_json::from_str(&c.items_json).unwrap_or_default())
+        .unwrap_or_default();
+    for item in &asked {
+        let given =
+            uploads.iter().any(|u| &u.name == item) || ecerts.iter().any(|e| &e.name == item);
+        if !given {
+            return Err(ApiError::MaterialMissing { name: item.clone() });
+        }
+    }
+    if uploads.iter().any(|u| !asked.contains(&u.name)) {
+        return Err(ApiError::InvalidField {
+            field: "materials",
+            reason_zh: "只需上传补正告知中列出的材料",
+            reason_en: "upload only the materials the correction notice lists",
+        });
+    }
+    Ok(())
 }
 
 /// Supplies the materials a correction notice asked for and resubmits the
@@ -599,27 +728,7 @@ pub async fn supply_correction(
             if !crate::service::workflow::may_see(tx, &who, &core)? {
                 return Err(ApiError::NotFound);
             }
-            let asked: Vec<String> = tx
-                .corrections(core.id)?
-                .into_iter()
-                .rev()
-                .find(|c| c.resolved_at.is_none())
-                .map(|c| serde_json::from_str(&c.items_json).unwrap_or_default())
-                .unwrap_or_default();
-            for item in &asked {
-                let given = uploads.iter().any(|u| &u.name == item)
-                    || ecerts.iter().any(|e| &e.name == item);
-                if !given {
-                    return Err(ApiError::MaterialMissing { name: item.clone() });
-                }
-            }
-            if uploads.iter().any(|u| !asked.contains(&u.name)) {
-                return Err(ApiError::InvalidField {
-                    field: "materials",
-                    reason_zh: "只需上传补正告知中列出的材料",
-                    reason_en: "upload only the materials the correction notice lists",
-                });
-            }
+            check_correction(tx, core.id, &uploads, &ecerts)?;
             let round = tx.correction_round(core.id)?;
             let outcome = crate::service::workflow::act_in(
                 tx,

@@ -1,8 +1,10 @@
 //! Domain rules. Services take the store and the time as parameters; they
 //! never read the clock, the environment or a global.
 
+pub mod alerts;
 pub mod apply;
 pub mod auth;
+pub mod bulletin;
 pub mod cases;
 pub mod catalogue;
 pub mod catalogue_admin;
@@ -15,6 +17,7 @@ pub mod privacy;
 pub mod seed;
 pub mod staff_admin;
 pub mod time;
+pub mod track;
 pub mod window;
 pub mod workflow;
 

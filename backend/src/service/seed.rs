@@ -255,6 +255,7 @@ fn seed_case(
         status,
         submitted_at: &submitted_at,
         deadline: deadline.as_deref(),
+        track_code: None,
     })?;
     for s in demo.steps {
         let when = rfc3339_china(at(cal.sub_working_days(today, s.days_ago), s.hm));
@@ -402,6 +403,7 @@ pub async fn seed_if_empty(
                 )?;
             }
             super::people_seed::seed_people(tx, &matters, now)?;
+            super::bulletin::seed_demo(tx, now)?;
             let cal = crate::service::workflow::calendar(tx)?;
             let today = china_date(now);
             for demo in DEMO_CASES {

@@ -155,6 +155,8 @@ pub async fn file(
                     handler: &handler,
                     idempotency: None,
                     audit: (&actor, &roles),
+                    track_code: None,
+                    identity: None,
                 },
                 None,
                 now,

@@ -474,9 +474,46 @@ pub fn act_in(
     req: &ActionRequest,
     now: DateTime<Utc>,
 ) -> Result<ActionOutcome, ApiError> {
+    let who_acts = acting(tx, who, core)?;
+    act_as(tx, &who_acts, core, action, req, now)
+}
+
+/// [`act_in`] for the applicant at a kiosk, who proved who they are with
+/// their ID card there (补正 at a kiosk): the step names the kiosk, the
+/// audit trail the kiosk as actor with the role `applicant`. The caller
+/// has checked the card against the case.
+///
+/// # Errors
+/// As [`act`].
+pub fn act_at_kiosk(
+    tx: &WriteTx<'_>,
+    kiosk: &crate::service::kiosks::KioskIdentity,
+    core: &CaseCore,
+    action: Action,
+    req: &ActionRequest,
+    now: DateTime<Utc>,
+) -> Result<ActionOutcome, ApiError> {
+    let who_acts = Acting {
+        actor: Actor::Applicant,
+        handler: format!("申请人（自助终端 {}）", kiosk.name),
+        department: core.department.clone(),
+        staff_id: None,
+        audit_actor: kiosk.actor(),
+        audit_role: "applicant".to_owned(),
+    };
+    act_as(tx, &who_acts, core, action, req, now)
+}
+
+fn act_as(
+    tx: &WriteTx<'_>,
+    who_acts: &Acting<'_>,
+    core: &CaseCore,
+    action: Action,
+    req: &ActionRequest,
+    now: DateTime<Utc>,
+) -> Result<ActionOutcome, ApiError> {
     let wf = workflow_of(core)?;
     let state = state_of(core);
-    let who_acts = acting(tx, who, core)?;
     let subs = tally(tx, core)?;
     let (next, tr) =
         engine::apply(&wf, &state, subs, who_acts.actor, action).map_err(|r| refused(&r))?;
@@ -630,6 +667,7 @@ fn spawn_subcases(
             status: state.status,
             submitted_at: at,
             deadline: Some(&deadline),
+            track_code: None,
         })?;
         let sub_json = serde_json::to_string(&sub_wf).map_err(StoreError::from)?;
         tx.set_case_engine(
@@ -714,7 +752,7 @@ pub struct CaseLine {
     pub subcase: bool,
 }
 
-fn line(
+pub(crate) fn line(
     tx: &ReadTx<'_>,
     cal: &Calendar,
     core: &CaseCore,
@@ -973,6 +1011,9 @@ pub struct CaseView {
     pub entity_name: Option<String>,
     /// Agent who submitted on the applicant's behalf (代办), masked.
     pub agent: Option<String>,
+    /// How the applicant (or agent) proved who they are at a kiosk, e.g.
+    /// `身份证+指纹核验（比对分 87）`; `None` for other channels.
+    pub identity_check: Option<String>,
     /// Form data.
     #[schema(value_type = Object)]
     pub form: serde_json::Value,
@@ -1137,6 +1178,7 @@ pub fn view_in(
         },
         entity_name: core.entity_name.clone(),
         agent: core.agent_name.as_deref().map(mask_name),
+        identity_check: tx.identity_check(core.id)?,
         form: if full { form } else { serde_json::Value::Null },
         steps: wf.steps.iter().map(|s| s.name.clone()).collect(),
         current_step: core.step,
@@ -1290,9 +1332,10 @@ pub async fn material(
 }
 
 /// A case's progress for a kiosk, found by case number and the last six
-/// characters of the applicant's identity number. A wrong pair answers
-/// `NOT_FOUND` like an unknown number, so the pair cannot be probed; each
-/// try is audited.
+/// characters of the applicant's identity number or the receipt's track
+/// code (see [`crate::service::track`]). A wrong pair answers `NOT_FOUND`
+/// like an unknown number, so the pair cannot be probed; each try is
+/// audited.
 ///
 /// # Errors
 /// `NOT_FOUND`, `INVALID_FIELD` for malformed input, or a storage failure.
@@ -1302,96 +1345,5 @@ pub async fn kiosk_progress(
     q: proto::CaseProgressQuery,
     now: DateTime<Utc>,
 ) -> Result<proto::CaseProgress, ApiError> {
-    let number = q.case_number.trim().to_owned();
-    let last6 = q.id_last6.trim().to_ascii_uppercase();
-    if number.is_empty()
-        || number.len() > 40
-        || !number
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(ApiError::InvalidField {
-            field: "case_number",
-            reason_zh: "办件编号格式不正确",
-            reason_en: "not a case number",
-        });
-    }
-    if last6.len() != 6 || !last6.bytes().all(|b| b.is_ascii_digit() || b == b'X') {
-        return Err(ApiError::InvalidField {
-            field: "id_last6",
-            reason_zh: "请输入证件号码后六位",
-            reason_en: "enter the last six characters of the ID number",
-        });
-    }
-    let kiosk = kiosk.clone();
-    let today = china_date(now);
-    let at = rfc3339_china(now);
-    store
-        .write(
-            move |tx| -> Result<Result<proto::CaseProgress, ApiError>, ApiError> {
-                let found = tx
-                    .case_core(&number)?
-                    .filter(|c| c.parent_id.is_none() && c.applicant_id_number.ends_with(&last6));
-                tx.audit(&AuditRecord {
-                    at: at.clone(),
-                    actor: kiosk.actor(),
-                    role: "kiosk".to_owned(),
-                    action: "case.progress".to_owned(),
-                    object: found
-                        .as_ref()
-                        .map_or_else(|| "case".to_owned(), |c| format!("case:{}", c.case_number)),
-                    detail: format!("found={}", found.is_some()),
-                    ..AuditRecord::default()
-                })?;
-                let Some(core) = found else {
-                    return Ok(Err(ApiError::NotFound));
-                };
-                let cal = calendar(tx)?;
-                let l = line(tx, &cal, &core, today)?;
-                let steps = tx
-                    .case_steps(core.id)?
-                    .into_iter()
-                    .map(|s| proto::ProgressStep {
-                        status_zh: s.status.zh().to_owned(),
-                        step_name: s.step_name,
-                        status: s.status,
-                        department: s.department,
-                        opinion: s.opinion,
-                        at: display_time(&s.at),
-                    })
-                    .collect();
-                let open = tx
-                    .corrections(core.id)?
-                    .into_iter()
-                    .rev()
-                    .find(|c| c.resolved_at.is_none());
-                let (correction_items, correction_note) = match open {
-                    Some(c) if core.status == CaseStatus::CorrectionRequested => (
-                        serde_json::from_str(&c.items_json).unwrap_or_default(),
-                        Some(c.note),
-                    ),
-                    _ => (Vec::new(), None),
-                };
-                Ok(Ok(proto::CaseProgress {
-                    case: proto::CaseSummary {
-                        case_number: core.case_number.clone(),
-                        matter_code: core.matter_code.clone(),
-                        matter_name: core.matter_name.clone(),
-                        department: core.department.clone(),
-                        status: core.status,
-                        status_zh: core.status.zh().to_owned(),
-                        status_en: core.status.en().to_owned(),
-                        submitted_at: core.submitted_at.clone(),
-                        deadline: l.deadline.clone(),
-                        channel: core.channel.clone(),
-                    },
-                    steps,
-                    remaining_days: l.remaining_days,
-                    warning: l.warning,
-                    correction_items,
-                    correction_note,
-                }))
-            },
-        )
-        .await?
+    crate::service::track::kiosk_progress(store, kiosk, q, now).await
 }

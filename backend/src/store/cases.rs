@@ -70,6 +70,8 @@ pub struct NewCase<'a> {
     pub submitted_at: &'a str,
     /// Promised conclusion date.
     pub deadline: Option<&'a str>,
+    /// Track code of the receipt's QR; `None`: a fresh random one.
+    pub track_code: Option<&'a str>,
 }
 
 /// What is kept of a kiosk submission to answer a replay.
@@ -301,9 +303,9 @@ impl WriteTx<'_> {
                  department, applicant_name, applicant_id_type, applicant_id_number, \
                  applicant_phone, applicant_address, form_json, channel, kiosk_id, \
                  idempotency_key, submission_sm3, created_reply_json, status, submitted_at, \
-                 deadline) \
+                 deadline, track_code) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-                 ?17, ?18, ?19)",
+                 ?17, ?18, ?19, ?20)",
             params![
                 c.case_number,
                 c.matter_code,
@@ -324,6 +326,8 @@ impl WriteTx<'_> {
                 c.status.as_str(),
                 c.submitted_at,
                 c.deadline,
+                c.track_code
+                    .map_or_else(super::track::new_track_code, ToOwned::to_owned),
             ],
         )?;
         Ok(self.conn().last_insert_rowid())

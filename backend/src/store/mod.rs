@@ -11,7 +11,9 @@
 //! survives power loss), `busy_timeout`, `foreign_keys=ON`,
 //! `secure_delete=ON` (deleted personal data is overwritten).
 
+mod alerts;
 mod audit;
+mod bulletin;
 mod cases;
 mod drafts;
 mod engine;
@@ -19,6 +21,7 @@ mod kiosks;
 mod matters;
 mod oidc;
 mod people;
+mod track;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -28,7 +31,9 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use alerts::{AlertRow, DeviceChangeRow, NewAlert, StoredRequest};
 pub use audit::{AuditRecord, AuditRow, AuditVerdict, GENESIS, chain_hash};
+pub use bulletin::{BulletinRow, NewBulletin};
 pub use cases::{CaseRow, NewCase, NewStep, StepRow, StoredSubmission};
 pub use drafts::DraftRow;
 pub use engine::{
@@ -39,6 +44,7 @@ pub use kiosks::{DeviceReport, FleetDeviceRow, KioskRow, NewKiosk};
 pub use matters::{MatterReviewRow, MatterVersionRow, guide_digest};
 pub use oidc::OidcPendingRow;
 pub use people::{AccountRow, DepartmentRow, NewStaff, SessionRow, StaffRow};
+pub use track::{TRACK_ALPHABET, TRACK_CODE_LEN, is_track_code, new_track_code};
 
 /// Numbered migrations, applied in order, each in its own transaction and
 /// recorded in `schema_version`. Never edit a published one: add the next.
@@ -47,6 +53,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../../migrations/0002_case_engine.sql")),
     (3, include_str!("../../migrations/0003_oidc.sql")),
     (4, include_str!("../../migrations/0004_drafts.sql")),
+    (5, include_str!("../../migrations/0005_kiosk_services.sql")),
 ];
 
 /// Working days left at or below which a deadline shows yellow, unless
@@ -228,6 +235,12 @@ fn migrate(conn: &mut Connection, now: DateTime<Utc>) -> Result<u32, StoreError>
             let moved = write.chain_legacy_audit()?;
             if moved > 0 {
                 tracing::info!(rows = moved, "chained the audit events of migration 1");
+            }
+        }
+        if version == 5 {
+            let filled = write.fill_missing_track_codes()?;
+            if filled > 0 {
+                tracing::info!(rows = filled, "gave existing cases a track code");
             }
         }
         write.read.tx.commit()?;

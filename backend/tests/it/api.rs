@@ -213,7 +213,9 @@ async fn heartbeat_needs_a_token_and_is_stored() {
     assert_eq!(r.code(), "INVALID_FIELD");
 }
 
-fn submission(key: &str, matter_code: &str) -> Value {
+/// A kiosk submission for 居民身份证换领 with its one required electronic
+/// material (居民户口簿) captured as a PNG.
+pub fn submission(key: &str, matter_code: &str) -> Value {
     json!({
         "idempotency_key": key,
         "matter_code": matter_code,
@@ -224,7 +226,14 @@ fn submission(key: &str, matter_code: &str) -> Value {
             "phone": "13700000000",
             "address": "河南省平顶山市卫东区建设路东段30号"
         },
-        "form": {"change_reason": "有效期满", "receive_mode": "窗口领取"}
+        "form": {"change_reason": "有效期满", "receive_mode": "窗口领取"},
+        "materials": [{
+            "name": "居民户口簿",
+            "file_name": "居民户口簿.png",
+            "mime": "image/png",
+            "pages": 1,
+            "data_base64": crate::workflow::b64(crate::workflow::PNG)
+        }]
     })
 }
 

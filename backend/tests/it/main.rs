@@ -15,6 +15,7 @@ mod clerk;
 mod clerk_window;
 mod engine_walk;
 mod html;
+mod kiosk;
 mod openapi;
 mod portal;
 mod search;
