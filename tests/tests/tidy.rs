@@ -21,8 +21,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("auth", &[]),
     ("search", &[]),
     ("imaging", &["hal"]),
-    ("kiosk", &["hal", "proto", "drivers", "imaging"]),
+    (
+        "kiosk",
+        &[
+            "hal", "proto", "drivers", "imaging", "search", "ime", "outbox", "voice",
+        ],
+    ),
     ("kioskctl", &["hal", "drivers", "imaging"]),
+    ("ime", &[]),
+    ("outbox", &["proto"]),
+    ("voice", &[]),
     ("xtask", &[]),
 ];
 
@@ -38,6 +46,9 @@ const ALLOWED_DEV: &[(&str, &[&str])] = &[
     ("imaging", &["sim"]),
     ("kiosk", &["sim", "backend"]),
     ("kioskctl", &["sim"]),
+    ("ime", &[]),
+    ("outbox", &["backend"]),
+    ("voice", &[]),
     ("xtask", &[]),
 ];
 
@@ -76,6 +87,21 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
         &["slint", "axum", "rusqlite", "tokio", "serialport"],
     ),
     ("search", &["slint", "axum", "tokio", "serialport"]),
+    // The input method is pure: no I/O at all.
+    (
+        "ime",
+        &[
+            "slint",
+            "axum",
+            "rusqlite",
+            "tokio",
+            "serialport",
+            "reqwest",
+        ],
+    ),
+    // The outbox never draws or serves; voice only plays audio.
+    ("outbox", &["slint", "axum", "serialport"]),
+    ("voice", &["slint", "axum", "rusqlite", "tokio", "reqwest"]),
 ];
 
 fn metadata() -> Value {

@@ -8,6 +8,8 @@
 //!   prints the portal, clerk, simulator and kiosk remote-view URLs.
 //!   Ctrl-C stops all of it.
 //! * `cargo xtask font` — rebuilds the CJK font subset in `assets/fonts/`.
+//! * `cargo xtask voice [ID…]` — regenerates the voice prompts (espeak-ng).
+//! * `cargo xtask ime` — regenerates the pinyin dictionary (jieba + pypinyin).
 
 // Indexing here is into serde_json values (which never panics: a missing
 // key is Null) and into argument lists whose length was checked.
@@ -22,6 +24,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod ime;
+mod voice;
+
 /// Debian packages every build needs.
 const BUILD_PACKAGES: &[&str] = &[
     "pkg-config",
@@ -34,6 +39,8 @@ const BUILD_PACKAGES: &[&str] = &[
     // nokhwa's V4L2 bindings are made by bindgen, which loads libclang.
     "libclang1-14",
     "linux-libc-dev",
+    // The voice crate plays prompts through ALSA (alsa-sys links libasound).
+    "libasound2-dev",
 ];
 /// Debian packages the tests need beyond the build.
 const TEST_PACKAGES: &[&str] = &[
@@ -76,9 +83,11 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("font") => font(),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("voice") => voice::voice(&args[1..]),
+        Some("ime") => ime::ime(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|demo|fuzz|font>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  fuzz [--seconds N] [--update-corpus] [TARGET…]\n                           run every device-bytes fuzz target (default 60 s each)\n  font                     rebuild the CJK font subset"
+                "usage: cargo xtask <test|demo|fuzz|font|voice|ime>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  fuzz [--seconds N] [--update-corpus] [TARGET…]\n                           run every device-bytes fuzz target (default 60 s each)\n  font                     rebuild the CJK font subset\n  voice [ID…]              regenerate the voice prompts with espeak-ng\n  ime                      regenerate the pinyin dictionary (jieba + pypinyin)"
             );
             return ExitCode::from(2);
         }
