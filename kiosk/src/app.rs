@@ -11,11 +11,13 @@
 //! task in flight is aborted, the ID card read is wiped, and the models
 //! and strings on screen are cleared.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hal::actor::{IdCardHandle, ReceiptPrinterHandle};
 use hal::camera::{CameraHandle, DocumentCameraHandle};
+use hal::fingerprint::FingerprintHandle;
 use hal::idcard::CardRead;
 use proto::CaseSummary;
 use slint::ComponentHandle;
@@ -34,7 +36,9 @@ pub struct Devices {
     pub camera: Option<CameraHandle>,
     /// The document camera (高拍仪).
     pub document_camera: Option<DocumentCameraHandle>,
-    /// The other configured devices (fingerprint scanner, code scanner,
+    /// The fingerprint scanner (人证核验).
+    pub fingerprint: Option<FingerprintHandle>,
+    /// The other configured devices (code scanner,
     /// card reader, PIN pad, A4 printer), supervised by their actors for
     /// health, heartbeat, self-test and hot-plug until a journey uses them.
     pub others: Vec<hal::actor::Handle<Box<dyn hal::Device>>>,
@@ -56,6 +60,7 @@ pub(crate) enum AnyHandle<'a> {
     ReceiptPrinter(&'a ReceiptPrinterHandle),
     Camera(&'a CameraHandle),
     DocumentCamera(&'a DocumentCameraHandle),
+    Fingerprint(&'a FingerprintHandle),
     Other(&'a hal::actor::Handle<Box<dyn hal::Device>>),
 }
 
@@ -66,6 +71,7 @@ impl AnyHandle<'_> {
             AnyHandle::ReceiptPrinter(h) => h.name(),
             AnyHandle::Camera(h) => h.name(),
             AnyHandle::DocumentCamera(h) => h.name(),
+            AnyHandle::Fingerprint(h) => h.name(),
             AnyHandle::Other(h) => h.name(),
         }
     }
@@ -76,6 +82,7 @@ impl AnyHandle<'_> {
             AnyHandle::ReceiptPrinter(h) => h.kind(),
             AnyHandle::Camera(h) => h.kind(),
             AnyHandle::DocumentCamera(h) => h.kind(),
+            AnyHandle::Fingerprint(h) => h.kind(),
             AnyHandle::Other(h) => h.kind(),
         }
     }
@@ -86,6 +93,7 @@ impl AnyHandle<'_> {
             AnyHandle::ReceiptPrinter(h) => h.watch_health(),
             AnyHandle::Camera(h) => h.watch_health(),
             AnyHandle::DocumentCamera(h) => h.watch_health(),
+            AnyHandle::Fingerprint(h) => h.watch_health(),
             AnyHandle::Other(h) => h.watch_health(),
         }
     }
@@ -100,6 +108,7 @@ impl AnyHandle<'_> {
             AnyHandle::ReceiptPrinter(h) => h.self_test(timeout).await,
             AnyHandle::Camera(h) => h.self_test(timeout).await,
             AnyHandle::DocumentCamera(h) => h.self_test(timeout).await,
+            AnyHandle::Fingerprint(h) => h.self_test(timeout).await,
             AnyHandle::Other(h) => h.self_test(timeout).await,
         }
     }
@@ -113,6 +122,7 @@ impl Devices {
         out.extend(self.receipt_printer.iter().map(AnyHandle::ReceiptPrinter));
         out.extend(self.camera.iter().map(AnyHandle::Camera));
         out.extend(self.document_camera.iter().map(AnyHandle::DocumentCamera));
+        out.extend(self.fingerprint.iter().map(AnyHandle::Fingerprint));
         out.extend(self.others.iter().map(AnyHandle::Other));
         out
     }
@@ -191,6 +201,10 @@ pub(crate) struct Session {
     pub pin_failures: u32,
     /// Images captured in this journey, sealed (see `imaging::store`).
     pub images: Option<imaging::store::ImageStore>,
+    /// 我要办 in progress.
+    pub apply: Option<crate::controllers::apply::ApplyJourney>,
+    /// What the on-screen keyboard edits, and the text before it opened.
+    pub keyboard: Option<crate::controllers::keyboard::Editing>,
 }
 
 impl Session {
@@ -212,6 +226,12 @@ impl Session {
         self.pin_failures = 0;
         if let Some(mut images) = self.images.take() {
             images.wipe();
+        }
+        if let Some(mut apply) = self.apply.take() {
+            apply.wipe();
+        }
+        if let Some(mut k) = self.keyboard.take() {
+            k.wipe();
         }
         self.retry = RetryPoint::Card;
     }
@@ -252,7 +272,22 @@ pub(crate) struct Shared {
     pub backend: Arc<BackendClient>,
     pub rt: tokio::runtime::Handle,
     pub timeouts: Timeouts,
+    /// The durable outbox (`None` only when it could not be opened: then
+    /// 我要办 says so instead of accepting what it cannot keep).
+    pub outbox: Option<Arc<outbox::Outbox>>,
+    /// Voice prompts (`None`: no speaker configured).
+    pub voice: Option<voice::Voice>,
     session: Mutex<Session>,
+    catalogue: Mutex<Option<crate::catalogue::Catalogue>>,
+    guide: Mutex<crate::controllers::guide::GuideState>,
+    /// Moves on when a document camera preview should stop.
+    preview_run: AtomicU64,
+    /// Counts captures (the automatic capture waits for a new page).
+    captures: AtomicU64,
+    /// A catalogue fetch is running.
+    pub(crate) fetching: AtomicBool,
+    /// The language prompts are spoken in ("zh" or "en").
+    pub(crate) voice_lang: Mutex<voice::Lang>,
 }
 
 impl Shared {
@@ -268,6 +303,68 @@ impl Shared {
     /// The current generation.
     pub fn generation(&self) -> u64 {
         self.session().generation
+    }
+
+    /// The catalogue, if one was fetched or cached.
+    pub fn catalogue(&self) -> MutexGuard<'_, Option<crate::catalogue::Catalogue>> {
+        match self.catalogue.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// What the guide screens show.
+    pub fn guide(&self) -> MutexGuard<'_, crate::controllers::guide::GuideState> {
+        match self.guide.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Stops the document camera preview; returns the new run number.
+    pub fn bump_preview(&self) -> u64 {
+        self.preview_run.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// The current preview run.
+    pub fn preview_run(&self) -> u64 {
+        self.preview_run.load(Ordering::SeqCst)
+    }
+
+    /// Captures made so far.
+    pub fn captures(&self) -> u64 {
+        self.captures.load(Ordering::SeqCst)
+    }
+
+    /// Counts one capture.
+    pub fn count_capture(&self) {
+        self.captures.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Speaks prompt `id` in the screen's language (unless muted).
+    pub fn say(&self, id: &str) {
+        if let Some(v) = &self.voice {
+            let lang = match self.voice_lang.lock() {
+                Ok(g) => *g,
+                Err(p) => *p.into_inner(),
+            };
+            v.say(id, lang);
+        }
+    }
+
+    /// Sends an alert to the backend in the background (no personal data).
+    pub fn alert(&self, kind: proto::AlertKind, screen: &str, detail: &str) {
+        let backend = Arc::clone(&self.backend);
+        let alert = proto::KioskAlert {
+            kind,
+            screen: screen.to_owned(),
+            detail: detail.to_owned(),
+        };
+        self.rt.spawn(async move {
+            if let Err(e) = backend.alert(&alert).await {
+                tracing::warn!(kind = ?alert.kind, "alert not delivered: {}", e.code());
+            }
+        });
     }
 
     /// Runs `fut` on the runtime as the session's call in flight, unless
@@ -330,15 +427,27 @@ impl App {
         if let Err(e) = imaging::store::ImageStore::with_spill_dir(&sealed_dir(&config)) {
             tracing::warn!("sealed image directory: {e}");
         }
+        let outbox = open_outbox(&config);
+        let voice = open_voice(&config);
         let ui = MainWindow::new()?;
+        let voice_lang = crate::controllers::app::voice_lang(config.language);
         let shared = Arc::new(Shared {
             config,
             devices,
             backend,
             rt,
             timeouts,
+            outbox,
+            voice,
             session: Mutex::new(Session::default()),
+            catalogue: Mutex::new(None),
+            guide: Mutex::new(crate::controllers::guide::GuideState::default()),
+            preview_run: AtomicU64::new(0),
+            captures: AtomicU64::new(0),
+            fetching: AtomicBool::new(false),
+            voice_lang: Mutex::new(voice_lang),
         });
+        controllers::app::load_cached_catalogue(&shared);
 
         let mut timers = Vec::new();
         timers.extend(controllers::app::install(&ui, &shared));
@@ -346,6 +455,9 @@ impl App {
         controllers::query::install(&ui, &shared);
         controllers::maintenance::install(&ui, &shared);
         controllers::camera::install(&ui, &shared);
+        controllers::guide::install(&ui, &shared);
+        controllers::apply::install(&ui, &shared);
+        controllers::keyboard::install(&ui, &shared);
 
         let mut tasks = Vec::new();
         tasks.extend(controllers::app::watch_devices(&ui, &shared));
@@ -356,6 +468,26 @@ impl App {
             backend_client::HEARTBEAT_EVERY,
         ));
         tasks.push(heartbeat.abort_handle());
+        if let Some(outbox) = shared.outbox.clone() {
+            let courier = outbox::HttpCourier::new(
+                shared.backend.base_url(),
+                KioskTokens(Arc::clone(&shared.backend)),
+            )?;
+            let delivery = shared
+                .rt
+                .spawn(outbox.run(courier, outbox::Backoff::default()));
+            tasks.push(delivery.abort_handle());
+        }
+        let catalogue = {
+            let (sh, weak) = (Arc::clone(&shared), ui.as_weak());
+            shared.rt.spawn(async move {
+                loop {
+                    controllers::app::refresh_catalogue(&sh, weak.clone(), true);
+                    tokio::time::sleep(controllers::app::CATALOGUE_EVERY).await;
+                }
+            })
+        };
+        tasks.push(catalogue.abort_handle());
 
         // Start clean: no sample data from the .slint files on screen.
         controllers::app::go_home(&ui, &shared, controllers::app::HomeReason::Start);
@@ -385,7 +517,11 @@ impl App {
     /// Whether the journey holds an ID card read (for tests of the wipe).
     pub fn holds_personal_data(&self) -> bool {
         let s = self.shared.session();
-        s.card.is_some() || !s.cases.is_empty() || s.images.as_ref().is_some_and(|i| !i.is_empty())
+        s.card.is_some()
+            || !s.cases.is_empty()
+            || s.images.as_ref().is_some_and(|i| !i.is_empty())
+            || s.apply.is_some()
+            || s.keyboard.is_some()
     }
 }
 
@@ -393,6 +529,56 @@ impl Drop for App {
     fn drop(&mut self) {
         self.tasks.iter().for_each(tokio::task::AbortHandle::abort);
         self.shared.session().end();
+    }
+}
+
+/// The outbox in `data_dir/outbox.sqlite`; `None` (logged) when it cannot
+/// be opened, so 我要办 refuses rather than accept what it cannot keep.
+fn open_outbox(config: &Config) -> Option<Arc<outbox::Outbox>> {
+    let path = config.data_dir.join("outbox.sqlite");
+    if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+        tracing::error!("data directory {}: {e}", config.data_dir.display());
+    }
+    match outbox::Outbox::open(&path) {
+        Ok(o) => {
+            if let Some(q) = o.quarantined() {
+                tracing::error!("a damaged outbox was moved aside to {}", q.display());
+            }
+            Some(Arc::new(o))
+        }
+        Err(e) => {
+            tracing::error!("outbox {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// The voice prompts; `None` when the kiosk has no speaker configured.
+fn open_voice(config: &Config) -> Option<voice::Voice> {
+    if config.audio_device == "none" {
+        return None;
+    }
+    let prompts = match &config.voice_dir {
+        Some(dir) => voice::Prompts::load(dir),
+        None => voice::Prompts::builtin(),
+    };
+    Some(voice::Voice::new(
+        &config.audio_device,
+        prompts,
+        config.voice_muted,
+    ))
+}
+
+/// The kiosk's bearer token for the outbox's courier.
+struct KioskTokens(Arc<BackendClient>);
+
+impl outbox::TokenSource for KioskTokens {
+    fn token(&self) -> Option<String> {
+        self.0.token()
+    }
+
+    fn refused(&self) {
+        self.0.token_refused();
     }
 }
 

@@ -412,6 +412,64 @@ impl BackendClient {
             .await
     }
 
+    /// Tells staff something now (呼叫工作人员, maintenance entry, a failed
+    /// print).
+    pub async fn alert(&self, alert: &proto::KioskAlert) -> Result<proto::AlertAck, BackendError> {
+        self.ensure_enrolled().await?;
+        self.authed(self.post("/kiosks/alerts").json(alert)).await
+    }
+
+    /// The catalogue, unless it is still `etag` (`None`: not modified).
+    pub async fn catalogue(
+        &self,
+        etag: Option<&str>,
+    ) -> Result<Option<crate::catalogue::KioskCatalogue>, BackendError> {
+        let credentials = self.ensure_enrolled().await?;
+        let mut request = self
+            .http
+            .get(self.url("/kiosks/catalogue"))
+            .bearer_auth(&credentials.token);
+        if let Some(tag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let response = request.send().await.map_err(BackendError::from_reqwest);
+        let result = match response {
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_MODIFIED => Ok(None),
+            Ok(r) if r.status().is_success() => r
+                .json::<crate::catalogue::KioskCatalogue>()
+                .await
+                .map(Some)
+                .map_err(BackendError::from_reqwest),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                if status == 401 || status == 403 {
+                    self.forget_credentials();
+                }
+                Err(BackendError::Api {
+                    status,
+                    body: ApiErrorBody {
+                        code: format!("HTTP_{status}"),
+                        message_zh: "事项目录暂时无法获取".into(),
+                        message_en: "the catalogue is unavailable".into(),
+                    },
+                })
+            }
+            Err(e) => Err(e),
+        };
+        self.record(&result);
+        result
+    }
+
+    /// The current token, if enrolled (for the outbox's courier).
+    pub fn token(&self) -> Option<String> {
+        self.read_credentials().map(|c| c.token)
+    }
+
+    /// The backend refused the token: enrol again at the next call.
+    pub fn token_refused(&self) {
+        self.forget_credentials();
+    }
+
     /// The cases of the person with `id_number`, newest first.
     pub async fn lookup_cases(&self, id_number: &str) -> Result<CaseList, BackendError> {
         let body = CaseLookup {

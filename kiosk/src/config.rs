@@ -80,9 +80,23 @@ pub struct Config {
     /// Whether the on-screen window covers the whole screen (default true).
     #[serde(default = "default_true")]
     pub fullscreen: bool,
+    /// ALSA device of the voice prompts (`default`; `none`: no speaker).
+    #[serde(default = "default_audio")]
+    pub audio_device: String,
+    /// Whether prompts start muted (a resident can switch them on and off).
+    #[serde(default)]
+    pub voice_muted: bool,
+    /// Directory of the prompt audio (`zh/`, `en/`); default: the one
+    /// shipped in the source tree's `assets/voice`.
+    #[serde(default)]
+    pub voice_dir: Option<PathBuf>,
     /// Device name → selector string.
     #[serde(default)]
     pub devices: BTreeMap<String, String>,
+}
+
+fn default_audio() -> String {
+    "default".to_string()
 }
 
 fn default_inactivity() -> u32 {
@@ -109,6 +123,8 @@ impl fmt::Debug for Config {
             .field("language", &self.language)
             .field("hotline", &self.hotline)
             .field("fullscreen", &self.fullscreen)
+            .field("audio_device", &self.audio_device)
+            .field("voice_muted", &self.voice_muted)
             .field("devices", &self.devices)
             .finish_non_exhaustive()
     }
@@ -339,7 +355,7 @@ mod tests {
         assert_eq!(c.inactivity_seconds, 60);
         assert_eq!(c.language, Language::Chinese);
         let devices = c.device_entries().unwrap();
-        assert_eq!(devices.len(), 4);
+        assert_eq!(devices.len(), 5);
         assert_eq!(
             c.device("receipt_printer").unwrap().unwrap().to_string(),
             "tcp:127.0.0.1:9100"

@@ -22,6 +22,7 @@
 
 pub mod app;
 pub mod backend_client;
+pub mod catalogue;
 pub mod config;
 pub mod controllers;
 pub mod headless;

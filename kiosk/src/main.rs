@@ -114,12 +114,20 @@ fn open_devices(config: &Config) -> anyhow::Result<Devices> {
             move || drivers::registry::open_document_camera(&selector),
         )?);
     }
+    if let Some(selector) = config.device("fingerprint")? {
+        tracing::info!(%selector, "fingerprint scanner");
+        devices.fingerprint = Some(hal::actor::spawn(
+            "fingerprint",
+            DeviceKind::FingerprintScanner,
+            move || drivers::registry::open_fingerprint_scanner(&selector),
+        )?);
+    }
     // Every other configured device runs in its own actor for health,
     // heartbeat, self-test and hot-plug.
     for entry in config.device_entries()? {
         if matches!(
             entry.name.as_str(),
-            "idcard" | "receipt_printer" | "face_camera" | "doc_camera"
+            "idcard" | "receipt_printer" | "face_camera" | "doc_camera" | "fingerprint"
         ) || entry.selector == hal::Selector::None
         {
             continue;

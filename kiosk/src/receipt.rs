@@ -175,6 +175,160 @@ pub fn case_query_receipt(q: &QueryReceipt<'_>) -> Receipt {
         .cut()
 }
 
+/// What goes on the 申请回执 of an application made at the kiosk. Holds
+/// the applicant's full name and ID number until printing (they are masked
+/// on paper); [`ApplicationReceipt::wipe`] zeroes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationReceipt {
+    /// The backend's case number; `None` while the application waits in
+    /// the outbox.
+    pub case_number: Option<String>,
+    /// The kiosk's own reference (the idempotency key), printed while
+    /// queued so staff can find the entry.
+    pub reference: String,
+    pub matter: String,
+    pub department: String,
+    pub applicant_name: String,
+    pub id_number: String,
+    /// The agent (代办人), if any.
+    pub agent_name: Option<String>,
+    pub submitted_at: DateTime<FixedOffset>,
+    /// Promised conclusion date from the backend.
+    pub deadline: Option<String>,
+    /// Promised working days (printed when the date is not known yet).
+    pub promised_days: u32,
+    /// Materials received with their page counts.
+    pub materials: Vec<(String, usize)>,
+    /// The QR's address (track page with the case's track code).
+    pub track_url: Option<String>,
+    pub window: String,
+    pub phone: String,
+    pub kiosk_name: String,
+}
+
+impl ApplicationReceipt {
+    /// Zeroes the personal parts.
+    pub fn wipe(&mut self) {
+        crate::app::scrub(&mut self.applicant_name);
+        crate::app::scrub(&mut self.id_number);
+        if let Some(a) = self.agent_name.as_mut() {
+            crate::app::scrub(a);
+        }
+    }
+
+    /// The printable facts, masked, for the outbox (reprint after paper
+    /// out, from maintenance mode).
+    pub fn facts(&self) -> serde_json::Value {
+        serde_json::json!({
+            "case_number": self.case_number,
+            "reference": self.reference,
+            "matter": self.matter,
+            "department": self.department,
+            "applicant": mask_name(&self.applicant_name),
+            "id_number": mask_id_number(&self.id_number),
+            "agent": self.agent_name.as_deref().map(mask_name),
+            "submitted_at": self.submitted_at.to_rfc3339(),
+            "deadline": self.deadline,
+            "promised_days": self.promised_days,
+            "materials": self.materials,
+            "track_url": self.track_url,
+            "window": self.window,
+            "phone": self.phone,
+            "kiosk_name": self.kiosk_name,
+        })
+    }
+}
+
+/// Builds the 申请回执: case number (or the queued reference), matter,
+/// masked applicant, date, materials received, time limit, the QR to track
+/// the case and what happens next.
+pub fn application_receipt(a: &ApplicationReceipt) -> Receipt {
+    let width = PaperWidth::Mm80;
+    let columns = width.columns();
+    let mut r = Receipt::new(width)
+        .title("申请回执")
+        .styled(SERVICE_CENTRE, Align::Centre, TextSize::NORMAL, true)
+        .rule();
+    match &a.case_number {
+        Some(n) => {
+            r = r.styled(
+                format!("办件编号：{n}"),
+                Align::Left,
+                TextSize::NORMAL,
+                true,
+            );
+        }
+        None => {
+            r = r
+                .styled("状态：已保存，待提交", Align::Left, TextSize::NORMAL, true)
+                .line(format!("终端受理号：{}", short_reference(&a.reference)));
+        }
+    }
+    for line in wrap_labelled("事项：", &a.matter, columns) {
+        r = r.line(line);
+    }
+    for line in wrap_labelled("部门：", &a.department, columns) {
+        r = r.line(line);
+    }
+    r = r
+        .line(format!("申请人：{}", mask_name(&a.applicant_name)))
+        .line(format!("证件号码：{}", mask_id_number(&a.id_number)));
+    if let Some(agent) = &a.agent_name {
+        r = r.line(format!("代办人：{}", mask_name(agent)));
+    }
+    r = r.line(format!(
+        "提交时间：{}",
+        a.submitted_at.format("%Y-%m-%d %H:%M")
+    ));
+    r = match (&a.deadline, a.promised_days) {
+        (Some(d), _) => r.line(format!("承诺办结：{d}")),
+        (None, 0) => r.line("办理时限：即办"),
+        (None, n) => r.line(format!("办理时限：受理后 {n} 个工作日")),
+    };
+    r = r
+        .rule()
+        .line(format!("已收材料：共 {} 份", a.materials.len()));
+    for (name, pages) in &a.materials {
+        for line in wrap_labelled("  · ", &format!("{name}（{pages} 页）"), columns) {
+            r = r.line(line);
+        }
+    }
+    r = r.rule();
+    if let Some(url) = &a.track_url {
+        r = r
+            .qr(url.clone())
+            .styled("扫码查询办理进度", Align::Centre, TextSize::NORMAL, false)
+            .rule();
+    }
+    let next = if a.case_number.is_some() {
+        "下一步：工作人员将在1个工作日内预审，结果以短信通知。可凭身份证在自助终端“我要查”查询。"
+    } else {
+        "下一步：网络恢复后本机自动提交，无需再次办理。提交后可凭身份证在“我要查”查询办件编号。"
+    };
+    for line in wrap_labelled("", next, columns) {
+        r = r.line(line);
+    }
+    for line in wrap_labelled("办理窗口：", &a.window, columns) {
+        r = r.line(line);
+    }
+    r = r.line(format!("咨询电话：{}", a.phone));
+    for line in wrap_labelled("受理终端：", &a.kiosk_name, columns) {
+        r = r.line(line);
+    }
+    r.feed(2).cut()
+}
+
+/// The last ten characters of a reference (the random part of a UUIDv7),
+/// in capitals: easier to read out to staff.
+pub fn short_reference(reference: &str) -> String {
+    let chars: Vec<char> = reference.chars().filter(|c| *c != '-').collect();
+    chars
+        .iter()
+        .skip(chars.len().saturating_sub(10))
+        .map(char::to_ascii_uppercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(

@@ -73,11 +73,12 @@ fn home_screen_tiles_language_and_inactivity() {
             "{title} is a big touch target"
         );
     }
-    // Journeys not built yet carry a visible 即将开放 badge; the open one
-    // describes itself. (No printer is fitted here: 我要查 still opens,
+    // Journeys not built yet carry a visible 即将开放 badge; the open ones
+    // describe themselves. (No printer is fitted here: 我要查 still opens,
     // its print button explains; see query_journey.rs.)
     assert_eq!(a.get_receipt_printer(), Availability::NotFitted);
-    for title in TILES.iter().filter(|t| **t != "我要查") {
+    let open = ["我要查", "我要办", "办事指南"];
+    for title in TILES.iter().filter(|t| !open.contains(*t)) {
         assert_eq!(
             button(ui, title).accessible_description().as_deref(),
             Some("即将开放"),
@@ -87,6 +88,14 @@ fn home_screen_tiles_language_and_inactivity() {
     assert_eq!(
         button(ui, "我要查").accessible_description().as_deref(),
         Some("刷身份证查询办件进度")
+    );
+    assert_eq!(
+        button(ui, "我要办").accessible_description().as_deref(),
+        Some("事项申报 · 材料提交")
+    );
+    assert_eq!(
+        button(ui, "办事指南").accessible_description().as_deref(),
+        Some("事项目录 · 办理须知")
     );
     let shot = screenshot(ui, "home.png");
     eprintln!("home screen: {}", shot.display());

@@ -10,8 +10,8 @@ use slint::ComponentHandle;
 
 use crate::app::Shared;
 use crate::config::Language;
-use crate::controllers::{maintenance, query};
-use crate::ui::{Activity, AppAdapter, Availability, MainWindow, Page, Theme};
+use crate::controllers::{apply, guide, keyboard, maintenance, query};
+use crate::ui::{Activity, AppAdapter, Availability, GuideAdapter, MainWindow, Page, Theme};
 
 /// Why the kiosk goes home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) -> Vec<slint::Timer
             go_home(&ui, &sh, HomeReason::Expired);
         }
     });
-    let weak = ui.as_weak();
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
     a.on_toggle_language(move || {
         if let Some(ui) = weak.upgrade() {
             let next = match language(&ui) {
@@ -58,6 +58,50 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) -> Vec<slint::Timer
                 Language::English => Language::Chinese,
             };
             set_language(&ui, next);
+            set_voice_language(&sh, next);
+            // Texts Rust formats follow the language too.
+            if ui.global::<AppAdapter>().get_page() == Page::Apply {
+                apply::refresh_fields(&ui, &sh);
+            }
+        }
+    });
+
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
+    a.on_call_staff(move |screen| {
+        let Some(ui) = weak.upgrade() else { return };
+        tracing::info!(screen = %screen, "staff called");
+        sh.alert(proto::AlertKind::CallStaff, screen.as_str(), "");
+        let online = sh.backend.status().borrow().reachable != Some(false);
+        ui.global::<AppAdapter>().invoke_notify(
+            if online {
+                "staff-called"
+            } else {
+                "staff-call-queued"
+            }
+            .into(),
+        );
+        sh.say("staff-called");
+    });
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
+    a.on_elderly_changed(move || {
+        let Some(ui) = weak.upgrade() else { return };
+        let elderly = ui.global::<Theme>().get_elderly();
+        tracing::info!(elderly, "关怀模式 switched");
+        if elderly {
+            sh.say("elderly-mode-on");
+        }
+        if ui.global::<AppAdapter>().get_page() == Page::Guide {
+            guide::refresh(&ui, &sh);
+        }
+    });
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
+    a.on_toggle_voice(move || {
+        let Some(ui) = weak.upgrade() else { return };
+        let a = ui.global::<AppAdapter>();
+        let on = !a.get_voice_on();
+        a.set_voice_on(on);
+        if let Some(v) = &sh.voice {
+            v.set_muted(!on);
         }
     });
 
@@ -85,7 +129,13 @@ pub(crate) fn go_home(ui: &MainWindow, shared: &Shared, reason: HomeReason) {
         tracing::info!(?reason, "back home");
     }
     shared.session().end();
+    shared.bump_preview();
+    if let Some(v) = &shared.voice {
+        v.stop();
+    }
+    keyboard::close(ui);
     query::clear(ui, shared);
+    apply::clear(ui);
     maintenance::clear(ui);
     let a = ui.global::<AppAdapter>();
     a.set_busy(false);
@@ -95,6 +145,11 @@ pub(crate) fn go_home(ui: &MainWindow, shared: &Shared, reason: HomeReason) {
         ui.global::<Theme>().set_elderly(false);
         if language(ui) != shared.config.language {
             set_language(ui, shared.config.language);
+        }
+        set_voice_language(shared, shared.config.language);
+        ui.global::<AppAdapter>().set_voice_on(true);
+        if let Some(v) = &shared.voice {
+            v.set_muted(shared.config.voice_muted);
         }
     }
     ui.global::<Activity>().set_idle_seconds(0);
@@ -120,6 +175,114 @@ pub(crate) fn set_language(ui: &MainWindow, lang: Language) {
     }
     ui.global::<AppAdapter>().set_language(lang.code().into());
     update_clock(ui);
+}
+
+/// Prompts follow the screen's language.
+pub(crate) fn set_voice_language(shared: &Shared, lang: Language) {
+    match shared.voice_lang.lock() {
+        Ok(mut g) => *g = voice_lang(lang),
+        Err(p) => *p.into_inner() = voice_lang(lang),
+    }
+}
+
+/// The prompts' language for the screen's language.
+pub(crate) fn voice_lang(lang: Language) -> voice::Lang {
+    match lang {
+        Language::Chinese => voice::Lang::Zh,
+        Language::English => voice::Lang::En,
+    }
+}
+
+/// The catalogue cached in the outbox's store, if any.
+pub(crate) fn load_cached_catalogue(shared: &Shared) {
+    let Some(outbox) = &shared.outbox else { return };
+    match outbox.cache_get(CATALOGUE_KEY) {
+        Ok(Some(cached)) => match cached.json::<crate::catalogue::KioskCatalogue>() {
+            Ok(data) => {
+                let fetched = std::time::SystemTime::UNIX_EPOCH
+                    + std::time::Duration::from_millis(
+                        u64::try_from(cached.fetched_at.timestamp_millis()).unwrap_or(0),
+                    );
+                match crate::catalogue::Catalogue::new(data, fetched) {
+                    Ok(c) => *shared.catalogue() = Some(c),
+                    Err(e) => tracing::warn!("cached catalogue: {e}"),
+                }
+            }
+            Err(e) => tracing::warn!("cached catalogue unreadable: {e}"),
+        },
+        Ok(None) => {}
+        Err(e) => tracing::warn!("catalogue cache: {e}"),
+    }
+}
+
+/// Key of the catalogue in the outbox's cache.
+const CATALOGUE_KEY: &str = "catalogue";
+/// A catalogue younger than this is not fetched again when a journey opens.
+const CATALOGUE_FRESH: std::time::Duration = std::time::Duration::from_secs(300);
+/// How often the catalogue is fetched in the background.
+pub(crate) const CATALOGUE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Fetches the catalogue (conditionally, with its ETag) unless a recent
+/// copy is held (`force` fetches anyway), caches it, and refreshes the
+/// guide screens.
+pub(crate) fn refresh_catalogue(shared: &Arc<Shared>, weak: slint::Weak<MainWindow>, force: bool) {
+    let recent = shared.catalogue().as_ref().is_some_and(|c| {
+        c.fetched_at()
+            .elapsed()
+            .is_ok_and(|age| age < CATALOGUE_FRESH)
+    });
+    if (recent && !force)
+        || shared
+            .fetching
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        return;
+    }
+    let sh = Arc::clone(shared);
+    shared.rt.spawn(async move {
+        let etag = sh.catalogue().as_ref().map(|c| c.data().etag.clone());
+        let result = sh.backend.catalogue(etag.as_deref()).await;
+        let now = std::time::SystemTime::now();
+        let offline = match result {
+            Ok(Some(data)) => {
+                if let Some(outbox) = sh.outbox.clone() {
+                    let (value, tag) = (data.clone(), data.etag.clone());
+                    let _ = tokio::task::spawn_blocking(move || {
+                        outbox.cache_put_json(CATALOGUE_KEY, &value, Some(&tag))
+                    })
+                    .await;
+                }
+                match crate::catalogue::Catalogue::new(data, now) {
+                    Ok(c) => *sh.catalogue() = Some(c),
+                    Err(e) => tracing::warn!("catalogue: {e}"),
+                }
+                false
+            }
+            Ok(None) => {
+                if let Some(c) = sh.catalogue().as_mut() {
+                    c.touch(now);
+                }
+                if let Some(outbox) = sh.outbox.clone() {
+                    let _ = tokio::task::spawn_blocking(move || outbox.cache_touch(CATALOGUE_KEY))
+                        .await;
+                }
+                false
+            }
+            Err(e) => {
+                tracing::info!("catalogue not fetched: {}", e.code());
+                true
+            }
+        };
+        sh.fetching
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let sh2 = Arc::clone(&sh);
+        let _ = weak.upgrade_in_event_loop(move |ui| {
+            ui.global::<GuideAdapter>().set_offline(offline);
+            if ui.global::<AppAdapter>().get_page() == Page::Guide {
+                guide::refresh(&ui, &sh2);
+            }
+        });
+    });
 }
 
 fn update_clock(ui: &MainWindow) {

@@ -1,12 +1,12 @@
-//! `HomeAdapter`: the eight tiles. Only 我要查 opens a journey; the
-//! others say 即将开放 in the window itself.
+//! `HomeAdapter`: the eight tiles. 我要办, 我要查 and 办事指南 open their
+//! journeys; the others say 即将开放 in the window itself.
 
 use std::sync::Arc;
 
 use slint::ComponentHandle;
 
 use crate::app::Shared;
-use crate::controllers::query;
+use crate::controllers::{guide, query};
 use crate::ui::{HomeAdapter, MainWindow};
 
 /// Tile ids, as the home page names them.
@@ -26,8 +26,11 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) {
     ui.global::<HomeAdapter>().on_tile_clicked(move |id| {
         let Some(ui) = weak.upgrade() else { return };
         tracing::info!(tile = %id, "tile touched");
-        if id == "query" {
-            query::start(&ui, &shared);
+        match id.as_str() {
+            "query" => query::start(&ui, &shared),
+            "apply" => guide::start(&ui, &shared, true),
+            "guide" => guide::start(&ui, &shared, false),
+            _ => {}
         }
     });
 }

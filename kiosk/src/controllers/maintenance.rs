@@ -66,6 +66,7 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) {
         m.set_pin_length(0);
         if right {
             tracing::info!("maintenance screen opened");
+            sh.alert(proto::AlertKind::MaintenanceEntry, "maintenance", "pin");
             m.set_pin_wrong(false);
             m.set_self_test_result("".into());
             refresh_devices(&ui, &sh);

@@ -2,7 +2,10 @@
 //! adapter's callbacks and keeps its properties up to date.
 
 pub mod app;
+pub mod apply;
 pub mod camera;
+pub mod guide;
 pub mod home;
+pub mod keyboard;
 pub mod maintenance;
 pub mod query;

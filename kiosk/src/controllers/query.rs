@@ -125,11 +125,11 @@ fn show_error(ui: &MainWindow, error: QueryError, detail: String, can_retry: boo
     ui.global::<AppAdapter>().set_busy(false);
 }
 
-fn device_detail(e: &DeviceError) -> String {
+pub(crate) fn device_detail(e: &DeviceError) -> String {
     format!("{} · {}", e.user_message(), e.kind().code())
 }
 
-fn health_detail(h: &Health) -> String {
+pub(crate) fn health_detail(h: &Health) -> String {
     match &h.fault_code {
         Some(code) => format!("{}（{}） · {code}", h.text_zh, h.text_en),
         None => format!("{}（{}）", h.text_zh, h.text_en),
@@ -190,7 +190,7 @@ fn gone(kind: ErrorKind) -> bool {
 
 /// Waits until a card is on the reader: one already lying there, or the
 /// `CardLaid` event. Subscribes before looking, so no card is missed.
-async fn card_laid(
+pub(crate) async fn card_laid(
     reader: &IdCardHandle,
     events: &mut broadcast::Receiver<DeviceEvent>,
     presence_timeout: std::time::Duration,

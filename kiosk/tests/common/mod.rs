@@ -64,7 +64,7 @@ pub fn target_dir() -> PathBuf {
 /// A kiosk config for tests.
 pub fn config(backend_url: &str, data_dir: &Path, devices: &[(&str, String)]) -> kiosk::Config {
     let mut text = format!(
-        "kiosk_name = \"卫东区政务服务中心大厅1号机\"\nlocation = \"测试大厅\"\nbackend_url = \"{backend_url}\"\nenrolment_code = \"WD-TEST-1\"\ndata_dir = \"{}\"\nmaintenance_pin = \"246810\"\ninactivity_seconds = 60\n\n[devices]\n",
+        "kiosk_name = \"卫东区政务服务中心大厅1号机\"\nlocation = \"测试大厅\"\nbackend_url = \"{backend_url}\"\nenrolment_code = \"WD-TEST-1\"\ndata_dir = \"{}\"\nmaintenance_pin = \"246810\"\ninactivity_seconds = 60\naudio_device = \"none\"\n\n[devices]\n",
         data_dir.display()
     );
     for (name, selector) in devices {
@@ -239,4 +239,46 @@ pub fn printer(selector: &str) -> hal::actor::ReceiptPrinterHandle {
         move || drivers::registry::open_receipt_printer(&selector),
     )
     .unwrap()
+}
+
+/// A fingerprint scanner actor on `selector` through the real driver.
+pub fn fingerprint(selector: &str) -> hal::fingerprint::FingerprintHandle {
+    let selector: hal::Selector = selector.parse().unwrap();
+    hal::actor::spawn(
+        "fingerprint",
+        hal::DeviceKind::FingerprintScanner,
+        move || drivers::registry::open_fingerprint_scanner(&selector),
+    )
+    .unwrap()
+}
+
+/// A document camera actor on `selector` through the real driver.
+pub fn document_camera(selector: &str) -> hal::camera::DocumentCameraHandle {
+    let selector: hal::Selector = selector.parse().unwrap();
+    hal::actor::spawn("doc_camera", hal::DeviceKind::DocumentCamera, move || {
+        drivers::registry::open_document_camera(&selector)
+    })
+    .unwrap()
+}
+
+/// Types `keys` on the on-screen keyboard, one key label at a time.
+pub fn type_keys(ui: &MainWindow, keys: &str) {
+    for c in keys.chars() {
+        touch(ui, &c.to_string());
+    }
+}
+
+/// A matter of the demo catalogue by name.
+pub fn demo_matter(name: &str) -> proto::Matter {
+    for file in ["persons.json", "enterprises.json"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../assets/demo/matters")
+            .join(file);
+        let list: Vec<proto::Matter> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        if let Some(m) = list.into_iter().find(|m| m.name == name) {
+            return m;
+        }
+    }
+    panic!("no demo matter {name}");
 }
