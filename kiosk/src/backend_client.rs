@@ -477,6 +477,18 @@ impl BackendClient {
         };
         self.authed(self.post("/cases/lookup").json(&body)).await
     }
+
+    /// One case's progress (`POST /api/v1/cases/progress`): by the case
+    /// number and the last six characters of the applicant's ID number,
+    /// or by the track code of the receipt's QR. A wrong pair is
+    /// [`BackendError::Api`] with status 404, exactly like an unknown
+    /// number; too many tries are status 429 with the backend's message.
+    pub async fn case_progress(
+        &self,
+        query: &proto::CaseProgressQuery,
+    ) -> Result<proto::CaseProgress, BackendError> {
+        self.authed(self.post("/cases/progress").json(query)).await
+    }
 }
 
 /// Maps the hal's device class to the wire's.

@@ -77,6 +77,11 @@ fn query_journey_from_card_to_receipt_and_back_home_wiped() {
     assert_eq!(q.get_stage(), QueryStage::WaitCard);
     assert!(shows(ui, "请将身份证放在感应区"));
     button(ui, "返回");
+    // The other ways sit beside the card prompt; without a face camera
+    // the QR option says why.
+    button(ui, "输入办件编号");
+    assert_eq!(button(ui, "扫回执二维码").accessible_enabled(), Some(false));
+    assert!(shows(ui, "本机未配备摄像头，暂不能扫码查询"));
     screenshot(ui, "query-1-prompt.png");
 
     // (b)+(c) Zhang Wei lays his card; his two cases show.
