@@ -288,6 +288,11 @@ pub(crate) struct Shared {
     pub(crate) fetching: AtomicBool,
     /// The language prompts are spoken in ("zh" or "en").
     pub(crate) voice_lang: Mutex<voice::Lang>,
+    /// 我要查's own state (QR, case number, timeline, correction pages).
+    pub(crate) query_journey: Mutex<crate::controllers::query::QueryJourney>,
+    /// Changes of every device's health, newest last (maintenance).
+    pub(crate) health_history:
+        Mutex<std::collections::VecDeque<crate::controllers::maintenance::HealthChange>>,
 }
 
 impl Shared {
@@ -446,6 +451,8 @@ impl App {
             captures: AtomicU64::new(0),
             fetching: AtomicBool::new(false),
             voice_lang: Mutex::new(voice_lang),
+            health_history: Mutex::new(std::collections::VecDeque::new()),
+            query_journey: Mutex::new(crate::controllers::query::QueryJourney::default()),
         });
         controllers::app::load_cached_catalogue(&shared);
 
@@ -462,6 +469,10 @@ impl App {
         let mut tasks = Vec::new();
         tasks.extend(controllers::app::watch_devices(&ui, &shared));
         tasks.push(controllers::maintenance::watch_backend(&ui, &shared));
+        tasks.extend(controllers::maintenance::watch_health_history(&shared));
+        if let Some(t) = controllers::maintenance::watch_outbox(&ui, &shared) {
+            tasks.push(t);
+        }
         let heartbeat = shared.rt.spawn(backend_client::heartbeat_loop(
             Arc::clone(&shared.backend),
             shared.devices.health_sources(),
@@ -516,6 +527,9 @@ impl App {
 
     /// Whether the journey holds an ID card read (for tests of the wipe).
     pub fn holds_personal_data(&self) -> bool {
+        if controllers::query::holds_personal_data(&self.shared) {
+            return true;
+        }
         let s = self.shared.session();
         s.card.is_some()
             || !s.cases.is_empty()

@@ -26,6 +26,7 @@ pub mod catalogue;
 pub mod config;
 pub mod controllers;
 pub mod headless;
+pub mod logbuf;
 pub mod receipt;
 
 /// The Slint components and globals of `ui/main.slint`.
@@ -132,6 +133,63 @@ mod tests {
             .filter(|k| !k.is_empty() && !strings.contains(k))
             .collect();
         assert!(stale.is_empty(), "no longer used in ui/: {stale:?}");
+    }
+
+    /// Every prompt the kiosk speaks exists in both languages.
+    #[test]
+    fn every_spoken_prompt_exists() {
+        let prompts = voice::Prompts::builtin();
+        let ids = prompts.ids();
+        let mut files = Vec::new();
+        fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    rs_files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        rs_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/controllers"),
+            &mut files,
+        );
+        files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app.rs"));
+        let mut spoken = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (i, _) in text.match_indices("say(\"") {
+                let rest = text.get(i + 5..).unwrap_or_default();
+                if let Some(end) = rest.find('"') {
+                    spoken.push(rest.get(..end).unwrap_or_default().to_string());
+                }
+            }
+            // `say(if … { "a" } else { "b" })`.
+            for (i, _) in text.match_indices("say(if ") {
+                let rest = text.get(i..).unwrap_or_default();
+                let stmt = rest
+                    .get(..rest.find(';').unwrap_or(rest.len()))
+                    .unwrap_or_default();
+                for part in stmt.split('"').skip(1).step_by(2) {
+                    spoken.push(part.to_string());
+                }
+            }
+        }
+        assert!(spoken.len() > 10, "found {spoken:?}");
+        let missing: Vec<&String> = spoken
+            .iter()
+            .filter(|s| !ids.contains(&s.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "prompts not in assets/voice/prompts.toml: {missing:?}"
+        );
+        assert!(
+            prompts.missing().is_empty(),
+            "audio missing: {:?}",
+            prompts.missing()
+        );
     }
 
     #[test]

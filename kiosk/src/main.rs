@@ -47,8 +47,10 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // Lines go to stderr and, masked, to the maintenance screen's log.
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(kiosk::logbuf::TeeWriter)
+        .with_ansi(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

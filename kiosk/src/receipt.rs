@@ -204,6 +204,8 @@ pub struct ApplicationReceipt {
     pub window: String,
     pub phone: String,
     pub kiosk_name: String,
+    /// A second print (补打) from maintenance mode.
+    pub reprint: bool,
 }
 
 impl ApplicationReceipt {
@@ -214,6 +216,52 @@ impl ApplicationReceipt {
         if let Some(a) = self.agent_name.as_mut() {
             crate::app::scrub(a);
         }
+    }
+
+    /// Back from [`ApplicationReceipt::facts`] (already masked), for a
+    /// reprint; `None` when the facts are not a receipt's.
+    pub fn from_facts(v: &serde_json::Value) -> Option<ApplicationReceipt> {
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let submitted_at = chrono::DateTime::parse_from_rfc3339(&s("submitted_at")?).ok()?;
+        let materials = v
+            .get("materials")
+            .and_then(serde_json::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|m| {
+                        let name = m.get(0)?.as_str()?.to_owned();
+                        let pages = usize::try_from(m.get(1)?.as_u64()?).ok()?;
+                        Some((name, pages))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(ApplicationReceipt {
+            case_number: s("case_number"),
+            reference: s("reference").unwrap_or_default(),
+            matter: s("matter")?,
+            department: s("department").unwrap_or_default(),
+            applicant_name: s("applicant").unwrap_or_default(),
+            id_number: s("id_number").unwrap_or_default(),
+            agent_name: s("agent"),
+            submitted_at,
+            deadline: s("deadline"),
+            promised_days: v
+                .get("promised_days")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(0),
+            materials,
+            track_url: s("track_url"),
+            window: s("window").unwrap_or_default(),
+            phone: s("phone").unwrap_or_default(),
+            kiosk_name: s("kiosk_name").unwrap_or_default(),
+            reprint: true,
+        })
     }
 
     /// The printable facts, masked, for the outbox (reprint after paper
@@ -246,7 +294,11 @@ pub fn application_receipt(a: &ApplicationReceipt) -> Receipt {
     let width = PaperWidth::Mm80;
     let columns = width.columns();
     let mut r = Receipt::new(width)
-        .title("申请回执")
+        .title(if a.reprint {
+            "申请回执（补打）"
+        } else {
+            "申请回执"
+        })
         .styled(SERVICE_CENTRE, Align::Centre, TextSize::NORMAL, true)
         .rule();
     match &a.case_number {

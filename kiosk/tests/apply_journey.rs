@@ -172,6 +172,14 @@ fn apply_with_card_fingerprint_form_materials_and_receipt() {
     touch(ui, "完成");
     assert!(a.get_fields().iter().all(|f| f.error.is_empty()));
     screenshot(ui, "apply-4-form-filled.png");
+    // The same form in English and in 关怀模式.
+    touch(ui, "中文/English");
+    assert!(shows(ui, "Next: materials"));
+    screenshot(ui, "apply-4-form-filled-en.png");
+    touch(ui, "中文/English");
+    touch(ui, "关怀模式");
+    screenshot(ui, "apply-4-form-filled-elderly.png");
+    touch(ui, "标准模式");
     touch(ui, "下一步：提交材料");
     assert_eq!(stage(ui), ApplyStage::Materials);
 
@@ -201,6 +209,12 @@ fn apply_with_card_fingerprint_form_materials_and_receipt() {
         pages_of(ui, 2) == 1
     });
     screenshot(ui, "apply-6-materials.png");
+    touch(ui, "中文/English");
+    screenshot(ui, "apply-6-materials-en.png");
+    touch(ui, "中文/English");
+    touch(ui, "关怀模式");
+    screenshot(ui, "apply-6-materials-elderly.png");
+    touch(ui, "标准模式");
     touch(ui, "本份材料拍完了");
     // The optional 代办人居民身份证 is skipped.
     touch(ui, "没有此材料");
@@ -270,6 +284,42 @@ fn apply_with_card_fingerprint_form_materials_and_receipt() {
     let sealed = std::fs::read_dir(data.join("sealed")).map_or(0, |d| d.count());
     assert_eq!(sealed, 0, "no sealed page left");
 
+    // Maintenance: the delivered entry, without personal data, and a
+    // reprint labelled 补打.
+    for _ in 0..5 {
+        touch(ui, "终端维护入口");
+    }
+    for d in "246810".chars() {
+        touch(ui, &d.to_string());
+    }
+    touch(ui, "确认");
+    let m = ui.global::<kiosk::ui::MaintenanceAdapter>();
+    touch(ui, "提交队列");
+    wait_until("the outbox list", Duration::from_secs(10), || {
+        m.get_outbox().row_count() == 1
+    });
+    let entry = m.get_outbox().row_data(0).unwrap();
+    assert_eq!(entry.state, "delivered");
+    assert_eq!(entry.case_number, case_number.as_str());
+    assert_eq!(entry.applicant, "张* / 410403********0013");
+    assert_eq!(entry.prints, 1);
+    assert!(!all_strings(ui).iter().any(|s| s.contains(ZHANG_WEI_ID)));
+    screenshot(ui, "maintenance-outbox.png");
+    touch(ui, &format!("补打回执 #{}", entry.seq));
+    let jobs = printer_sim.wait_for_jobs(2, Duration::from_secs(20));
+    assert_eq!(jobs.len(), 2);
+    assert!(
+        jobs[1].text.contains("申请回执（补打）"),
+        "{}",
+        jobs[1].text
+    );
+    assert!(jobs[1].text.contains(&case_number));
+    assert!(!jobs[1].text.contains(ZHANG_WEI_ID));
+    wait_until("the reprint counted", Duration::from_secs(10), || {
+        m.get_outbox().row_data(0).is_some_and(|e| e.prints == 2)
+    });
+    touch(ui, "退出");
+
     // A finger that does not match offers the way out; declining goes on.
     open_matter(ui, &matter.name, "gljt");
     reader_sim.lay_card(demo_person("zhangwei").unwrap());
@@ -285,6 +335,64 @@ fn apply_with_card_fingerprint_form_materials_and_receipt() {
     touch(ui, "返回首页");
     assert!(!app.holds_personal_data());
     reader_sim.remove_card();
+
+    // 代办: 李秀英 applies for 张伟 (无犯罪记录证明 asks for no finger);
+    // both identities are recorded.
+    let matter = demo_matter("无犯罪记录证明");
+    assert!(!matter.kiosk_fingerprint);
+    open_matter(ui, &matter.name, "wfzjlzm");
+    touch(ui, "我是代办人");
+    assert!(a.get_agent_mode());
+    assert!(shows(ui, "请先放置申请人（被代办人）的身份证"));
+    reader_sim.lay_card(demo_person("zhangwei").unwrap());
+    wait_stage(ui, ApplyStage::AgentCard, "the agent's card prompt");
+    screenshot(ui, "apply-2c-agent-card.png");
+    reader_sim.remove_card();
+    reader_sim.lay_card(demo_person("lixiuying").unwrap());
+    wait_stage(ui, ApplyStage::Form, "the form for the agent");
+    reader_sim.remove_card();
+    assert_eq!(a.get_holder_name(), "张伟");
+    assert_eq!(a.get_agent_name(), "李秀英");
+    for f in &matter.form {
+        if f.kind == proto::FieldKind::Choice {
+            touch(ui, &f.choices[0]);
+        } else if f.required {
+            touch(ui, &f.label);
+            type_keys(ui, "weidong");
+            touch(ui, "卫东");
+            touch(ui, "完成");
+        }
+    }
+    touch(ui, "下一步：提交材料");
+    let required = matter.materials.iter().filter(|m| m.required).count();
+    for (i, m) in matter.materials.iter().enumerate() {
+        if m.required {
+            if pages_of(ui, i) == 0 {
+                touch(ui, "拍摄");
+            }
+            wait_until("a page", Duration::from_secs(40), || pages_of(ui, i) >= 1);
+            touch(ui, "本份材料拍完了");
+        } else {
+            touch(ui, "没有此材料");
+        }
+    }
+    assert_eq!(stage(ui), ApplyStage::Review);
+    touch(ui, "确认提交");
+    wait_stage(ui, ApplyStage::Done, "the agent's submission");
+    let agent_case = a.get_case_number().to_string();
+    let (agent_name, materials): (String, i64) = db
+        .query_row(
+            "SELECT COALESCE(c.agent_name, ''), \
+             (SELECT COUNT(*) FROM case_material m WHERE m.case_id = c.id) \
+             FROM case_record c WHERE c.case_number = ?1",
+            [&agent_case],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(agent_name, "李秀英", "the agent is recorded");
+    assert_eq!(usize::try_from(materials).unwrap(), required);
+    touch(ui, "完成");
+    assert!(!app.holds_personal_data());
 
     drop(app);
     let _ = stop_backend.send(());

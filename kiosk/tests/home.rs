@@ -89,10 +89,16 @@ fn home_screen_tiles_language_and_inactivity() {
         button(ui, "我要查").accessible_description().as_deref(),
         Some("刷身份证查询办件进度")
     );
+    // 我要办 needs a document camera, which this kiosk lacks: it says so
+    // and stays home.
     assert_eq!(
         button(ui, "我要办").accessible_description().as_deref(),
-        Some("事项申报 · 材料提交")
+        Some("本机未配备高拍仪，暂停自助申请")
     );
+    touch(ui, "我要办");
+    assert_eq!(a.get_page(), Page::Home);
+    assert!(a.get_toast().contains("高拍仪"));
+    advance(Duration::from_secs(4));
     assert_eq!(
         button(ui, "办事指南").accessible_description().as_deref(),
         Some("事项目录 · 办理须知")

@@ -134,6 +134,53 @@ fn gesture_pin_health_and_self_test() {
     );
     screenshot(ui, "maintenance.png");
 
+    // The report cannot print on a printer that is offline, and says so.
+    touch(ui, "打印自检报告");
+    wait_until("the report", Duration::from_secs(30), || {
+        m.get_report_state() != "printing"
+    });
+    assert_eq!(m.get_report_state(), "failed");
+    assert!(shows(ui, "自检报告未能打印"));
+
+    // The outbox: nothing queued on this kiosk.
+    touch(ui, "提交队列");
+    assert_eq!(m.get_tab(), "outbox");
+    wait_until("the outbox counts", Duration::from_secs(10), || {
+        shows(ui, "队列为空")
+    });
+    assert_eq!(m.get_outbox_pending(), 0);
+    touch(ui, "立即同步");
+    screenshot(ui, "maintenance-outbox-empty.png");
+
+    // The log: each device's health changes with the time.
+    touch(ui, "运行日志");
+    let history: Vec<_> = m.get_history().iter().collect();
+    assert!(
+        history
+            .iter()
+            .any(|h| h.device == "receipt_printer" && h.state == "offline"),
+        "{history:?}"
+    );
+    assert!(
+        history
+            .iter()
+            .any(|h| h.device == "idcard" && h.state == "ok")
+    );
+    screenshot(ui, "maintenance-log.png");
+    touch(ui, "设备");
+
+    // Every entry was reported to the platform.
+    let db = rusqlite::Connection::open(dir.join("backend.db")).unwrap();
+    wait_until("the entry alert", Duration::from_secs(10), || {
+        db.query_row(
+            "SELECT COUNT(*) FROM kiosk_alert WHERE kind = 'maintenance_entry'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            == 1
+    });
+
     touch(ui, "退出");
     assert_eq!(a.get_page(), Page::Home);
 

@@ -335,6 +335,7 @@ pub(crate) fn availability(health: Option<&Health>) -> Availability {
 enum Role {
     IdCard,
     ReceiptPrinter,
+    DocCamera,
 }
 
 fn set_availability(ui: &MainWindow, role: Role, value: Availability) {
@@ -342,6 +343,7 @@ fn set_availability(ui: &MainWindow, role: Role, value: Availability) {
     match role {
         Role::IdCard => a.set_idcard(value),
         Role::ReceiptPrinter => a.set_receipt_printer(value),
+        Role::DocCamera => a.set_doc_camera(value),
     }
 }
 
@@ -368,7 +370,21 @@ pub(crate) fn watch_devices(
                 .as_ref(),
         ),
     );
+    set_availability(
+        ui,
+        Role::DocCamera,
+        availability(
+            devices
+                .document_camera
+                .as_ref()
+                .map(|h| h.health())
+                .as_ref(),
+        ),
+    );
     let mut watches = Vec::new();
+    if let Some(h) = &devices.document_camera {
+        watches.push((Role::DocCamera, h.watch_health()));
+    }
     if let Some(h) = &devices.idcard {
         watches.push((Role::IdCard, h.watch_health()));
     }

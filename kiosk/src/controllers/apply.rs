@@ -311,28 +311,34 @@ fn wait_for_cards(ui: &MainWindow, shared: &Arc<Shared>) {
             }
         });
         if agent_mode {
-            // The first card must leave the reader before the second.
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let agent = match read_card(&sh, &weak, generation, &reader).await {
-                Ok(card) => card,
-                Err((kind, detail)) => {
-                    on_ui(&sh, &weak, generation, move |ui| {
-                        show_error(ui, kind, detail, true)
-                    });
-                    return;
-                }
-            };
-            let same = sh
+            // The applicant's card must leave the reader first: until it
+            // does, the card on the reader is the applicant's again.
+            let applicant_id = sh
                 .session()
                 .card
                 .as_ref()
-                .is_some_and(|c| c.identity.id_number == agent.identity.id_number);
-            if same {
-                on_ui(&sh, &weak, generation, move |ui| {
-                    show_error(ui, "same-card", String::new(), true)
+                .map(|c| c.identity.id_number.clone())
+                .unwrap_or_default();
+            let agent = loop {
+                wait_removed(&reader, sh.timeouts.card_wait).await;
+                let card = match read_card(&sh, &weak, generation, &reader).await {
+                    Ok(card) => card,
+                    Err((kind, detail)) => {
+                        on_ui(&sh, &weak, generation, move |ui| {
+                            show_error(ui, kind, detail, true)
+                        });
+                        return;
+                    }
+                };
+                if card.identity.id_number != applicant_id {
+                    break card;
+                }
+                let mut card = card;
+                card.wipe();
+                on_ui(&sh, &weak, generation, |ui| {
+                    ui.global::<ApplyAdapter>().set_stage(ApplyStage::AgentCard);
                 });
-                return;
-            }
+            };
             let name = agent.identity.name.clone();
             let masked = mask_id_number(&agent.identity.id_number);
             {
@@ -357,6 +363,22 @@ fn wait_for_cards(ui: &MainWindow, shared: &Arc<Shared>) {
             after_identity(ui, &sh2);
         });
     });
+}
+
+/// Waits (at most `limit`) until no card lies on the reader.
+async fn wait_removed(reader: &hal::actor::IdCardHandle, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        match reader
+            .call(Duration::from_secs(2), |d, deadline| d.find_card(deadline))
+            .await
+        {
+            Ok(hal::idcard::CardPresence::Present) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            _ => return,
+        }
+    }
 }
 
 /// Waits for a card and reads it; an error is (kind, detail).
@@ -1377,6 +1399,7 @@ fn submitted(
             window: m.windows.clone(),
             phone: m.phone.clone(),
             kiosk_name: shared.config.kiosk_name.clone(),
+            reprint: false,
         }
     };
     if let Some(outbox) = shared.outbox.clone() {

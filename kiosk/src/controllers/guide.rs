@@ -111,11 +111,7 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) {
     }));
     g.on_apply(with(apply::start));
     g.on_back(on(|ui, sh| {
-        if ui.global::<GuideAdapter>().get_showing_detail() {
-            ui.global::<GuideAdapter>().set_showing_detail(false);
-        } else {
-            crate::controllers::app::go_home(ui, sh, crate::controllers::app::HomeReason::Back);
-        }
+        crate::controllers::app::go_home(ui, sh, crate::controllers::app::HomeReason::Back);
     }));
 }
 
