@@ -185,18 +185,31 @@ impl Outbox {
                         }
                         Err(DeliveryError::Retryable(reason)) => {
                             streak = streak.saturating_add(1);
-                            let item_due = Utc::now() + backoff.delay(attempts.saturating_add(1));
+                            // With the backend out of reach no entry is at
+                            // fault: every pending entry waits the loop's
+                            // pause and the queue keeps its order (oldest
+                            // first when the link is back). Otherwise the
+                            // entry waits its own backoff and the ones after
+                            // it go first, so one bad entry blocks nobody.
+                            let link_down = is_link_down(&reason);
                             let pause = backoff.delay(streak);
                             tracing::warn!(seq, attempts = attempts + 1, %reason, "outbox delivery failed; will retry");
                             let stored = reason.clone();
-                            if let Err(e) =
-                                self.db(move |o| o.mark_retry(seq, &stored, item_due)).await
-                            {
+                            let recorded = if link_down {
+                                let due = Utc::now()
+                                    + chrono::Duration::from_std(pause)
+                                        .unwrap_or(chrono::Duration::zero());
+                                self.db(move |o| o.mark_link_down(seq, &stored, due)).await
+                            } else {
+                                let due = Utc::now() + backoff.delay(attempts.saturating_add(1));
+                                self.db(move |o| o.mark_retry(seq, &stored, due)).await
+                            };
+                            if let Err(e) = recorded {
                                 tracing::error!(seq, "outbox could not record the failure: {e}");
                             }
                             self.status.send_modify(|s| s.last_error = Some(reason));
                             gate = Some(Instant::now() + pause);
-                            cursor = Some(seq);
+                            cursor = if link_down { None } else { Some(seq) };
                         }
                         Err(DeliveryError::Rejected { code, message }) => {
                             tracing::warn!(seq, %code, matter = %label.matter, applicant = %label.applicant, "outbox entry rejected by the backend; kept for maintenance");
@@ -259,10 +272,28 @@ impl Outbox {
     }
 }
 
+/// Whether a retryable failure says the backend is out of reach (no
+/// connection, a timeout, or the kiosk not enrolled yet), rather than
+/// something about the entry.
+fn is_link_down(reason: &str) -> bool {
+    ["UNREACHABLE", "TIMEOUT", "TRANSPORT", "NOT_ENROLLED"]
+        .iter()
+        .any(|c| reason.starts_with(c))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn a_link_down_is_told_from_a_bad_entry() {
+        assert!(is_link_down("UNREACHABLE: error sending request"));
+        assert!(is_link_down("TIMEOUT: operation timed out"));
+        assert!(is_link_down("NOT_ENROLLED"));
+        assert!(!is_link_down("503 SERVICE_UNAVAILABLE"));
+        assert!(!is_link_down("401 UNAUTHORIZED"));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_within_the_jitter() {

@@ -821,6 +821,34 @@ impl Outbox {
         Ok(())
     }
 
+    /// The backend is out of reach: entry `seq` records the failed
+    /// attempt, and every pending entry waits until `next_attempt_at` (no
+    /// entry is at fault, so none goes ahead of another and the queue keeps
+    /// its order).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub(crate) fn mark_link_down(
+        &self,
+        seq: i64,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, last_attempt_at = ?3 \
+             WHERE seq = ?1 AND state = 'pending'",
+            params![seq, error, ms(Utc::now())],
+        )?;
+        tx.execute(
+            "UPDATE outbox SET next_attempt_at = MAX(next_attempt_at, ?1) WHERE state = 'pending'",
+            params![ms(next_attempt_at)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records a permanent refusal: state `rejected`, body kept for
     /// maintenance, with the backend's code and message.
     ///
