@@ -486,8 +486,23 @@ impl App {
             )?;
             let delivery = shared
                 .rt
-                .spawn(outbox.run(courier, outbox::Backoff::default()));
+                .spawn(Arc::clone(&outbox).run(courier, outbox::Backoff::default()));
             tasks.push(delivery.abort_handle());
+            // The heartbeat reaching the backend again ends the delivery
+            // loop's backoff at once.
+            let mut link = shared.backend.status();
+            let resume = shared.rt.spawn(async move {
+                let mut was_up = link.borrow_and_update().reachable == Some(true);
+                while link.changed().await.is_ok() {
+                    let up = link.borrow_and_update().reachable == Some(true);
+                    if up && !was_up {
+                        let ob = Arc::clone(&outbox);
+                        let _ = tokio::task::spawn_blocking(move || ob.sync_now()).await;
+                    }
+                    was_up = up;
+                }
+            });
+            tasks.push(resume.abort_handle());
         }
         let catalogue = {
             let (sh, weak) = (Arc::clone(&shared), ui.as_weak());
