@@ -11,27 +11,8 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use proto::{Audience, Matter};
-use serde::{Deserialize, Serialize};
 
-/// One notice of the idle screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Bulletin {
-    pub title: String,
-    pub body: String,
-    pub published_at: String,
-}
-
-/// Reply of `GET /api/v1/kiosks/catalogue`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KioskCatalogue {
-    pub etag: String,
-    pub generated_at: String,
-    /// The public portal's base URL, for QR codes (guides, case tracking).
-    pub public_url: String,
-    pub matters: Vec<Matter>,
-    #[serde(default)]
-    pub notices: Vec<Bulletin>,
-}
+pub use proto::{Bulletin, KioskCatalogue};
 
 /// How the list is narrowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -837,6 +837,37 @@ pub struct CaseCreated {
     pub track_code: String,
 }
 
+/// A notice on the kiosk's idle screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Bulletin {
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Publication time (RFC 3339, China Standard Time).
+    pub published_at: String,
+}
+
+/// Reply of `GET /api/v1/kiosks/catalogue`: everything the kiosk's guide,
+/// apply and idle screens show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KioskCatalogue {
+    /// The strong entity tag of this content, quoted exactly as the `ETag`
+    /// header carries it; send it back in `If-None-Match`.
+    pub etag: String,
+    /// When the catalogue or the notices last changed (RFC 3339, China
+    /// Standard Time).
+    pub generated_at: String,
+    /// Public base URL of the portal: a receipt's QR carries
+    /// `{public_url}/track?case=N&code=C`.
+    pub public_url: String,
+    /// Every published matter's full guide, in catalogue order.
+    pub matters: Vec<Matter>,
+    /// Notices in force, newest first.
+    #[serde(default)]
+    pub notices: Vec<Bulletin>,
+}
+
 /// Body of `POST /api/v1/kiosks/alerts`: something a person at the kiosk
 /// or the kiosk itself wants staff to know now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
