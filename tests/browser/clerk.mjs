@@ -103,6 +103,14 @@ await journey('clerk', async (browser, pages) => {
   );
   const images = gaoj.locator('.materials img');
   check((await images.count()) === 2, 'both materials are shown');
+  // Images load after the page: wait for them (with a deadline) before looking.
+  await gaoj
+    .waitForFunction(
+      () => [...document.querySelectorAll('.materials img')].every((i) => i.complete && i.naturalWidth > 0),
+      null,
+      { timeout: 15000 },
+    )
+    .catch(() => {});
   const shown = await images.evaluateAll((imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0));
   check(
     shown.every(Boolean),
