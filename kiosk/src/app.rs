@@ -517,6 +517,7 @@ impl App {
 
         // Start clean: no sample data from the .slint files on screen.
         controllers::app::go_home(&ui, &shared, controllers::app::HomeReason::Start);
+        controllers::app::show_notices(&ui, &shared);
         Ok(App {
             ui,
             shared,

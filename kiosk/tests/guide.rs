@@ -163,6 +163,20 @@ fn browse_search_with_pinyin_and_read_a_guide() {
     touch(ui, "返回首页");
     assert_eq!(a.get_page(), Page::Home);
     assert!(!k.get_open());
+    // The platform's notices show on the idle screen.
+    let notices: Vec<String> = ui
+        .global::<kiosk::ui::HomeAdapter>()
+        .get_notices()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert!(!notices.is_empty(), "notices from the backend");
+    assert!(shows(ui, &notices[0]));
+    // Voice prompts can be switched off by the resident.
+    assert!(a.get_voice_on());
+    touch(ui, "语音提示开关");
+    assert!(!a.get_voice_on());
+    screenshot(ui, "home-notices.png");
 
     // The catalogue was cached: with the backend gone, a new kiosk on the
     // same data directory still shows every guide, and says how old.

@@ -215,6 +215,24 @@ pub(crate) fn load_cached_catalogue(shared: &Shared) {
     }
 }
 
+/// The notices' titles on the home screen (at most three).
+pub(crate) fn show_notices(ui: &MainWindow, shared: &Shared) {
+    let titles: Vec<slint::SharedString> = shared
+        .catalogue()
+        .as_ref()
+        .map(|c| {
+            c.data()
+                .notices
+                .iter()
+                .take(3)
+                .map(|n| n.title.as_str().into())
+                .collect()
+        })
+        .unwrap_or_default();
+    ui.global::<crate::ui::HomeAdapter>()
+        .set_notices(slint::ModelRc::new(slint::VecModel::from(titles)));
+}
+
 /// Key of the catalogue in the outbox's cache.
 const CATALOGUE_KEY: &str = "catalogue";
 /// A catalogue younger than this is not fetched again when a journey opens.
@@ -277,6 +295,7 @@ pub(crate) fn refresh_catalogue(shared: &Arc<Shared>, weak: slint::Weak<MainWind
             .store(false, std::sync::atomic::Ordering::SeqCst);
         let sh2 = Arc::clone(&sh);
         let _ = weak.upgrade_in_event_loop(move |ui| {
+            show_notices(&ui, &sh2);
             ui.global::<GuideAdapter>().set_offline(offline);
             if ui.global::<AppAdapter>().get_page() == Page::Guide {
                 guide::refresh(&ui, &sh2);
