@@ -121,7 +121,7 @@ fn apply_with_card_fingerprint_form_materials_and_receipt() {
     let ui = app.window();
     let a = ui.global::<ApplyAdapter>();
     let k = ui.global::<KeyboardAdapter>();
-    wait_until("enrolment", Duration::from_secs(10), || {
+    wait_until("enrolment", Duration::from_secs(30), || {
         app.backend().is_enrolled()
     });
 

@@ -108,7 +108,7 @@ fn an_abandoned_journey_is_wiped_after_the_inactivity_limit() {
     .unwrap();
     show(&app);
     let ui = app.window();
-    wait_until("enrolment", Duration::from_secs(10), || {
+    wait_until("enrolment", Duration::from_secs(30), || {
         app.backend().is_enrolled()
     });
     let card = sim::idcard::demo_person("zhangwei").unwrap();

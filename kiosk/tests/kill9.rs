@@ -184,7 +184,7 @@ fn killed_around_submit_and_restarted_every_acknowledged_case_arrives_once() {
             kiosk::App::new(live.clone(), kiosk::Devices::default(), rt.handle().clone()).unwrap();
         show(&app);
         let ui = app.window();
-        wait_until("enrolment", Duration::from_secs(10), || {
+        wait_until("enrolment", Duration::from_secs(30), || {
             app.backend().is_enrolled()
         });
         touch(ui, "办事指南");

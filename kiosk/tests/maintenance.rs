@@ -65,7 +65,7 @@ fn gesture_pin_health_and_self_test() {
     wait_until("the reader", Duration::from_secs(10), || {
         a.get_idcard() == Availability::Ok
     });
-    wait_until("enrolment", Duration::from_secs(10), || {
+    wait_until("enrolment", Duration::from_secs(30), || {
         app.backend().is_enrolled()
     });
 

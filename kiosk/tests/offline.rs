@@ -88,7 +88,7 @@ fn the_backend_stops_mid_journey_and_the_queued_cases_arrive_once_in_order() {
     show(&app);
     let ui = app.window();
     let a = ui.global::<ApplyAdapter>();
-    wait_until("enrolment", Duration::from_secs(10), || {
+    wait_until("enrolment", Duration::from_secs(30), || {
         app.backend().is_enrolled()
     });
     let kiosk_id = app.backend().kiosk_id().unwrap();

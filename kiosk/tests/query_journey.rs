@@ -58,7 +58,7 @@ fn query_journey_from_card_to_receipt_and_back_home_wiped() {
     wait_until("both devices open", Duration::from_secs(10), || {
         a.get_idcard() == Availability::Ok && a.get_receipt_printer() == Availability::Ok
     });
-    wait_until("enrolment", Duration::from_secs(10), || {
+    wait_until("enrolment", Duration::from_secs(30), || {
         app.backend().is_enrolled()
     });
     let credentials = std::fs::metadata(dir.join("data/credentials.json")).unwrap();

@@ -234,7 +234,7 @@ fn query_by_receipt_qr_by_number_and_correction_at_the_kiosk() {
     let ui = app.window();
     let a = ui.global::<AppAdapter>();
     let q = ui.global::<QueryAdapter>();
-    wait_until("enrolment", Duration::from_secs(10), || {
+    wait_until("enrolment", Duration::from_secs(30), || {
         app.backend().is_enrolled()
     });
     let api = Api {

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use hal::camera::{Frame, PaperSize, VideoMode};
+use hal::camera::{PaperSize, VideoMode};
 use hal::fingerprint::FingerprintHandle;
 use hal::fingerprint::{CardMatch, FingerGuidance};
 use hal::idcard::{CardRead, Validity, mask_id_number};
@@ -34,7 +34,7 @@ use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, VecModel, We
 
 use crate::app::{Shared, scrub};
 use crate::controllers::app::{HomeReason, go_home};
-use crate::controllers::{keyboard, query};
+use crate::controllers::{frames, keyboard, query};
 use crate::ui::{AppAdapter, ApplyAdapter, ApplyStage, FormRow, MainWindow, MaterialSlot, Page};
 
 /// The document camera's preview mode.
@@ -861,38 +861,20 @@ async fn preview_loop(
     let mut armed = true;
     let mut taken_at_capture = shared.captures();
     while alive() && shared.preview_run() == run {
-        if !started {
-            match camera
-                .call(Duration::from_secs(3), |d, deadline| {
-                    d.start(DOC_MODE, deadline)
-                })
-                .await
-            {
-                Ok(()) => started = true,
-                Err(e) => {
-                    tracing::warn!("document camera preview cannot start: {e}");
-                    on_ui(&shared, &weak, generation, |ui| {
-                        ui.global::<ApplyAdapter>().set_camera_ok(false);
-                    });
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
+        let camera_down = || {
+            on_ui(&shared, &weak, generation, |ui| {
+                ui.global::<ApplyAdapter>().set_camera_ok(false);
+            });
+        };
+        let Some(frame) =
+            frames::next_frame(&camera, DOC_MODE, &mut started, "高拍仪", &|ok: bool| {
+                if !ok {
+                    camera_down();
                 }
-            }
-        }
-        let frame: Frame = match camera
-            .call(Duration::from_secs(2), |d, deadline| d.next_frame(deadline))
+            })
             .await
-        {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::warn!("document camera frame lost: {e}");
-                started = false;
-                on_ui(&shared, &weak, generation, |ui| {
-                    ui.global::<ApplyAdapter>().set_camera_ok(false);
-                });
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
+        else {
+            continue;
         };
         let Ok(Ok((preview, thumb))) = tokio::task::spawn_blocking(move || {
             imaging::frame::rgb(&frame).map(|img| {
@@ -958,9 +940,7 @@ async fn preview_loop(
             still_since = None;
         }
     }
-    if started {
-        let _ = camera.call(Duration::from_secs(1), |d, _| d.stop()).await;
-    }
+    frames::stop(&camera, started).await;
 }
 
 /// Takes a full-resolution still of the current material's next page.
@@ -1006,7 +986,7 @@ fn capture(ui: &MainWindow, shared: &Arc<Shared>, automatic: bool) {
             .await;
         let outcome = match still {
             Err(e) => Err(format!("拍摄失败，请重试：{}", e.user_message())),
-            Ok(frame) => tokio::task::spawn_blocking(move || process_page(&frame, colour))
+            Ok(frame) => tokio::task::spawn_blocking(move || frames::process_page(&frame, colour))
                 .await
                 .unwrap_or_else(|_| Err("处理失败，请重试".into())),
         };
@@ -1054,33 +1034,6 @@ fn capture(ui: &MainWindow, shared: &Arc<Shared>, automatic: bool) {
             refresh_materials(ui, &sh2);
         });
     });
-}
-
-/// A still → the stored page: colour JPEG or black-and-white PNG within
-/// the tender's caps, and a preview.
-fn process_page(
-    frame: &Frame,
-    colour: bool,
-) -> Result<(Vec<u8>, &'static str, image::RgbImage), String> {
-    use imaging::doc::{Format, Mode, Options};
-    let photo = imaging::frame::rgb(frame).map_err(|e| e.to_string())?;
-    let page = imaging::doc::process(
-        &photo,
-        &Options {
-            mode: if colour { Mode::Colour } else { Mode::Bw },
-            paper: PaperSize::Auto,
-            ..Options::default()
-        },
-    )
-    .map_err(|e| format!("未找到完整的页面，请将材料平放在拍摄区内：{e}"))?;
-    let (format, mime) = if colour {
-        (Format::Jpeg, "image/jpeg")
-    } else {
-        (Format::Png, "image/png")
-    };
-    let out = imaging::doc::encode(&page, format).map_err(|e| e.to_string())?;
-    let preview = imaging::frame::preview(&page.to_rgb(), 480, 640);
-    Ok((out.bytes, mime, preview))
 }
 
 /// 重拍: the last page of the current material is thrown away.

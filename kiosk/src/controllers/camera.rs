@@ -19,6 +19,7 @@ use hal::camera::{Camera, Frame, PaperSize, VideoMode};
 use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 
 use crate::app::Shared;
+use crate::controllers::frames;
 use crate::ui::{AppAdapter, CameraAdapter, MainWindow, MaintenanceAdapter, Page};
 
 /// Size of a preview on screen (the panels are about this big).
@@ -189,34 +190,15 @@ async fn preview_loop<D>(
     let mut fps = 0;
     set_state(&weak, which, "starting", 0);
     while alive() {
-        if !started {
-            match handle
-                .call(Duration::from_secs(3), move |d, deadline| {
-                    d.start(mode, deadline)
-                })
-                .await
-            {
-                Ok(()) => started = true,
-                Err(e) => {
-                    tracing::warn!(camera = which.name_zh(), "preview cannot start: {e}");
+        let Some(frame) =
+            frames::next_frame(&handle, mode, &mut started, which.name_zh(), &|ok: bool| {
+                if !ok {
                     set_state(&weak, which, "offline", 0);
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
                 }
-            }
-        }
-        let frame = handle
-            .call(Duration::from_secs(2), |d, deadline| d.next_frame(deadline))
-            .await;
-        let frame: Frame = match frame {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::warn!(camera = which.name_zh(), "frame lost: {e}");
-                started = false;
-                set_state(&weak, which, "offline", 0);
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
+            })
+            .await
+        else {
+            continue;
         };
         if let Some(d) = &decoder {
             d.submit(frame.clone());
@@ -255,9 +237,7 @@ async fn preview_loop<D>(
             }
         });
     }
-    if started {
-        let _ = handle.call(Duration::from_secs(1), |d, _| d.stop()).await;
-    }
+    frames::stop(&handle, started).await;
 }
 
 /// One test capture through the whole document pipeline.

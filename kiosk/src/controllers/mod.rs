@@ -4,6 +4,7 @@
 pub mod app;
 pub mod apply;
 pub mod camera;
+pub(crate) mod frames;
 pub mod guide;
 pub mod home;
 pub mod keyboard;

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hal::actor::{DeviceEvent, IdCardHandle};
-use hal::camera::{CameraHandle, DocumentCameraHandle, Frame, PaperSize, VideoMode};
+use hal::camera::{CameraHandle, DocumentCameraHandle, PaperSize, VideoMode};
 use hal::idcard::{CardPresence, CardRead, mask_id_number};
 use hal::{DeviceError, ErrorKind, Health};
 use imaging::store::{ImageId, ImageKind};
@@ -43,6 +43,7 @@ use tokio::sync::broadcast;
 use crate::app::{RetryPoint, Shared, scrub};
 use crate::backend_client::{BackendError, BackendErrorKind};
 use crate::controllers::app::{HomeReason, go_home};
+use crate::controllers::frames;
 use crate::receipt::{self, QueryReceipt};
 use crate::ui::{AppAdapter, CaseRow, MainWindow, Page, QueryAdapter, QueryError, QueryStage};
 
@@ -1082,34 +1083,13 @@ async fn scan_loop(
     };
     let mut started = false;
     while alive() {
-        if !started {
-            match camera
-                .call(Duration::from_secs(3), |d, deadline| {
-                    d.start(FACE_MODE, deadline)
-                })
-                .await
-            {
-                Ok(()) => started = true,
-                Err(e) => {
-                    tracing::warn!("face camera cannot start: {e}");
-                    scan_camera_ok(&shared, &weak, generation, false);
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-            }
-        }
-        let frame: Frame = match camera
-            .call(Duration::from_secs(2), |d, deadline| d.next_frame(deadline))
+        let Some(frame) =
+            frames::next_frame(&camera, FACE_MODE, &mut started, "人像摄像头", &|ok| {
+                scan_camera_ok(&shared, &weak, generation, ok)
+            })
             .await
-        {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::warn!("face camera frame lost: {e}");
-                started = false;
-                scan_camera_ok(&shared, &weak, generation, false);
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
+        else {
+            continue;
         };
         decoder.submit(frame.clone());
         let preview = tokio::task::spawn_blocking(move || {
@@ -1130,9 +1110,7 @@ async fn scan_loop(
         });
     }
     drop(decoder);
-    if started {
-        let _ = camera.call(Duration::from_secs(1), |d, _| d.stop()).await;
-    }
+    frames::stop(&camera, started).await;
 }
 
 fn scan_camera_ok(shared: &Arc<Shared>, weak: &Weak<MainWindow>, generation: u64, ok: bool) {
@@ -1598,34 +1576,12 @@ async fn doc_preview_loop(
 ) {
     let mut started = false;
     while shared.generation() == generation && shared.preview_run() == run {
-        if !started {
-            match camera
-                .call(Duration::from_secs(3), |d, deadline| {
-                    d.start(DOC_MODE, deadline)
-                })
-                .await
-            {
-                Ok(()) => started = true,
-                Err(e) => {
-                    tracing::warn!("document camera preview cannot start: {e}");
-                    doc_camera_ok(&shared, &weak, generation, false);
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-            }
-        }
-        let frame: Frame = match camera
-            .call(Duration::from_secs(2), |d, deadline| d.next_frame(deadline))
-            .await
-        {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::warn!("document camera frame lost: {e}");
-                started = false;
-                doc_camera_ok(&shared, &weak, generation, false);
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
+        let Some(frame) = frames::next_frame(&camera, DOC_MODE, &mut started, "高拍仪", &|ok| {
+            doc_camera_ok(&shared, &weak, generation, ok)
+        })
+        .await
+        else {
+            continue;
         };
         let Ok(Ok(preview)) = tokio::task::spawn_blocking(move || {
             imaging::frame::rgb(&frame).map(|img| imaging::frame::preview(&img, 800, 600))
@@ -1644,9 +1600,7 @@ async fn doc_preview_loop(
             }
         });
     }
-    if started {
-        let _ = camera.call(Duration::from_secs(1), |d, _| d.stop()).await;
-    }
+    frames::stop(&camera, started).await;
 }
 
 fn doc_camera_ok(shared: &Arc<Shared>, weak: &Weak<MainWindow>, generation: u64, ok: bool) {
@@ -1690,7 +1644,7 @@ fn capture(ui: &MainWindow, shared: &Arc<Shared>) {
             .await;
         let outcome = match still {
             Err(e) => Err(format!("拍摄失败，请重试：{}", e.user_message())),
-            Ok(frame) => tokio::task::spawn_blocking(move || process_page(&frame))
+            Ok(frame) => tokio::task::spawn_blocking(move || frames::process_page(&frame, true))
                 .await
                 .unwrap_or_else(|_| Err("处理失败，请重试（processing failed）".into())),
         };
@@ -1729,25 +1683,6 @@ fn capture(ui: &MainWindow, shared: &Arc<Shared>) {
             refresh_slots(ui, &sh2);
         });
     });
-}
-
-/// A still → the stored page: a colour JPEG within the caps, and a
-/// preview (as 我要办 does).
-fn process_page(frame: &Frame) -> Result<(Vec<u8>, &'static str, image::RgbImage), String> {
-    use imaging::doc::{Format, Mode, Options};
-    let photo = imaging::frame::rgb(frame).map_err(|e| e.to_string())?;
-    let page = imaging::doc::process(
-        &photo,
-        &Options {
-            mode: Mode::Colour,
-            paper: PaperSize::Auto,
-            ..Options::default()
-        },
-    )
-    .map_err(|e| format!("未找到完整的页面，请将材料平放在拍摄区内：{e}"))?;
-    let out = imaging::doc::encode(&page, Format::Jpeg).map_err(|e| e.to_string())?;
-    let preview = imaging::frame::preview(&page.to_rgb(), 480, 640);
-    Ok((out.bytes, "image/jpeg", preview))
 }
 
 /// 重拍: the last page of the current item is thrown away.
