@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use hal::camera::{PaperSize, VideoMode};
+use hal::camera::VideoMode;
 use hal::fingerprint::FingerprintHandle;
 use hal::fingerprint::{CardMatch, FingerGuidance};
 use hal::idcard::{CardRead, Validity, mask_id_number};
@@ -979,17 +979,7 @@ fn capture(ui: &MainWindow, shared: &Arc<Shared>, automatic: bool) {
     let generation = shared.generation();
     let (sh, weak) = (Arc::clone(shared), ui.as_weak());
     shared.rt.spawn(async move {
-        let still = camera
-            .call(Duration::from_secs(4), |d, deadline| {
-                d.capture_still(PaperSize::Auto, deadline)
-            })
-            .await;
-        let outcome = match still {
-            Err(e) => Err(format!("拍摄失败，请重试：{}", e.user_message())),
-            Ok(frame) => tokio::task::spawn_blocking(move || frames::process_page(&frame, colour))
-                .await
-                .unwrap_or_else(|_| Err("处理失败，请重试".into())),
-        };
+        let outcome = frames::capture_page(&camera, colour).await;
         let stored = outcome.and_then(|(bytes, mime, preview)| {
             let mut s = sh.session();
             if s.generation != generation {

@@ -64,6 +64,26 @@ where
     }
 }
 
+/// Takes a full-resolution still from the document camera (4 s deadline)
+/// and makes it a page with [`process_page`] off the async threads. The
+/// error is the resident's message (Chinese).
+pub(crate) async fn capture_page(
+    camera: &hal::camera::DocumentCameraHandle,
+    colour: bool,
+) -> Result<(Vec<u8>, &'static str, image::RgbImage), String> {
+    let still = camera
+        .call(Duration::from_secs(4), |d, deadline| {
+            d.capture_still(PaperSize::Auto, deadline)
+        })
+        .await;
+    match still {
+        Err(e) => Err(format!("拍摄失败，请重试：{}", e.user_message())),
+        Ok(frame) => tokio::task::spawn_blocking(move || process_page(&frame, colour))
+            .await
+            .unwrap_or_else(|_| Err("处理失败，请重试".into())),
+    }
+}
+
 /// A document camera still → the stored page: colour JPEG or
 /// black-and-white PNG within the tender's caps, its media type, and a
 /// preview. The error is the resident's message (Chinese).

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hal::actor::{DeviceEvent, IdCardHandle};
-use hal::camera::{CameraHandle, DocumentCameraHandle, PaperSize, VideoMode};
+use hal::camera::{CameraHandle, DocumentCameraHandle, VideoMode};
 use hal::idcard::{CardPresence, CardRead, mask_id_number};
 use hal::{DeviceError, ErrorKind, Health};
 use imaging::store::{ImageId, ImageKind};
@@ -1637,17 +1637,7 @@ fn capture(ui: &MainWindow, shared: &Arc<Shared>) {
     let generation = shared.generation();
     let (sh, weak) = (Arc::clone(shared), ui.as_weak());
     shared.rt.spawn(async move {
-        let still = camera
-            .call(Duration::from_secs(4), |d, deadline| {
-                d.capture_still(PaperSize::Auto, deadline)
-            })
-            .await;
-        let outcome = match still {
-            Err(e) => Err(format!("拍摄失败，请重试：{}", e.user_message())),
-            Ok(frame) => tokio::task::spawn_blocking(move || frames::process_page(&frame, true))
-                .await
-                .unwrap_or_else(|_| Err("处理失败，请重试（processing failed）".into())),
-        };
+        let outcome = frames::capture_page(&camera, true).await;
         let stored = outcome.and_then(|(bytes, mime, preview)| {
             let id = {
                 let mut s = sh.session();
