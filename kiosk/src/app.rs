@@ -507,9 +507,21 @@ impl App {
         let catalogue = {
             let (sh, weak) = (Arc::clone(&shared), ui.as_weak());
             shared.rt.spawn(async move {
+                let mut retry = controllers::app::CATALOGUE_RETRY;
                 loop {
                     controllers::app::refresh_catalogue(&sh, weak.clone(), true);
-                    tokio::time::sleep(controllers::app::CATALOGUE_EVERY).await;
+                    // Wait for this fetch (or one a journey started) to end.
+                    while sh.fetching.load(std::sync::atomic::Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    if controllers::app::catalogue_is_fresh(&sh) {
+                        retry = controllers::app::CATALOGUE_RETRY;
+                        tokio::time::sleep(controllers::app::CATALOGUE_EVERY).await;
+                    } else {
+                        // Failed: try again soon, backing off to the usual period.
+                        tokio::time::sleep(retry).await;
+                        retry = (retry * 2).min(controllers::app::CATALOGUE_EVERY);
+                    }
                 }
             })
         };

@@ -37,8 +37,8 @@ const ZHANG_WEI_ID: &str = "410403198503150013";
 /// Opens the matter's guide from 我要办 through search.
 fn open_matter(ui: &kiosk::ui::MainWindow, name: &str, keys: &str) {
     let g = ui.global::<GuideAdapter>();
-    touch(ui, "我要办");
-    wait_until("the catalogue", Duration::from_secs(20), || {
+    open_tile(ui, "我要办", Page::Guide);
+    wait_until("the catalogue", Duration::from_secs(60), || {
         g.get_total() > 0
     });
     assert!(g.get_apply_only());

@@ -38,7 +38,7 @@ fn browse_search_with_pinyin_and_read_a_guide() {
     // The catalogue arrives from the backend.
     touch(ui, "办事指南");
     assert_eq!(a.get_page(), Page::Guide);
-    wait_until("the catalogue", Duration::from_secs(20), || {
+    wait_until("the catalogue", Duration::from_secs(60), || {
         !g.get_empty() && g.get_total() > 0
     });
     assert_eq!(g.get_total(), 36, "every guide for individuals");

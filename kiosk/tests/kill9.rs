@@ -188,7 +188,7 @@ fn killed_around_submit_and_restarted_every_acknowledged_case_arrives_once() {
             app.backend().is_enrolled()
         });
         touch(ui, "办事指南");
-        wait_until("the catalogue", Duration::from_secs(20), || {
+        wait_until("the catalogue", Duration::from_secs(60), || {
             ui.global::<GuideAdapter>().get_total() > 0
         });
         app.go_home();

@@ -240,16 +240,24 @@ const CATALOGUE_FRESH: std::time::Duration = std::time::Duration::from_secs(300)
 /// How often the catalogue is fetched in the background.
 pub(crate) const CATALOGUE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// The first wait before fetching again after a failed fetch; it doubles
+/// up to [`CATALOGUE_EVERY`].
+pub(crate) const CATALOGUE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A catalogue is held and was fetched (or confirmed unchanged) recently.
+pub(crate) fn catalogue_is_fresh(shared: &Shared) -> bool {
+    shared.catalogue().as_ref().is_some_and(|c| {
+        c.fetched_at()
+            .elapsed()
+            .is_ok_and(|age| age < CATALOGUE_FRESH)
+    })
+}
+
 /// Fetches the catalogue (conditionally, with its ETag) unless a recent
 /// copy is held (`force` fetches anyway), caches it, and refreshes the
 /// guide screens.
 pub(crate) fn refresh_catalogue(shared: &Arc<Shared>, weak: slint::Weak<MainWindow>, force: bool) {
-    let recent = shared.catalogue().as_ref().is_some_and(|c| {
-        c.fetched_at()
-            .elapsed()
-            .is_ok_and(|age| age < CATALOGUE_FRESH)
-    });
-    if (recent && !force)
+    if (catalogue_is_fresh(shared) && !force)
         || shared
             .fetching
             .swap(true, std::sync::atomic::Ordering::SeqCst)

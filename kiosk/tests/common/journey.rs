@@ -227,15 +227,8 @@ pub fn pages_of(ui: &MainWindow, i: usize) -> i32 {
 /// From home: 我要办, search, the matter's guide, 在本机申请.
 pub fn open_matter(ui: &MainWindow) {
     let g = ui.global::<GuideAdapter>();
-    let app = ui.global::<AppAdapter>();
-    // The tile opens once the reader and the document camera report in.
-    wait_until("我要办 to open", Duration::from_secs(30), || {
-        if app.get_page() != Page::Guide {
-            touch(ui, "我要办");
-        }
-        app.get_page() == Page::Guide
-    });
-    wait_until("the catalogue", Duration::from_secs(20), || {
+    open_tile(ui, "我要办", Page::Guide);
+    wait_until("the catalogue", Duration::from_secs(60), || {
         g.get_total() > 0
     });
     touch(ui, "搜索事项");

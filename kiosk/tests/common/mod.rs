@@ -149,6 +149,19 @@ pub fn touch(ui: &MainWindow, label: &str) {
     pump();
 }
 
+/// Touches a home tile until it opens `page`: a tile that needs devices
+/// opens once they have reported in after start (as a resident would
+/// touch it again).
+pub fn open_tile(ui: &MainWindow, label: &str, page: kiosk::ui::Page) {
+    let app = ui.global::<kiosk::ui::AppAdapter>();
+    wait_until(&format!("{label} to open"), Duration::from_secs(30), || {
+        if app.get_page() != page {
+            touch(ui, label);
+        }
+        app.get_page() == page
+    });
+}
+
 /// Every accessible label and value in the window (texts have their text
 /// as label).
 pub fn all_strings(ui: &MainWindow) -> Vec<String> {
