@@ -7,6 +7,7 @@
 //! only there). [`app`] builds the router from an [`AppState`]; [`serve`]
 //! runs it on a listener so tests can bind port 0.
 
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod error;

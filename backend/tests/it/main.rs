@@ -11,6 +11,7 @@
 mod admin;
 mod admin_pages;
 mod api;
+mod backup;
 mod clerk;
 mod clerk_window;
 mod engine_walk;
