@@ -20,3 +20,4 @@ pub mod registry;
 pub mod scanner;
 mod serial;
 pub mod smartcard;
+pub mod usb_ids;

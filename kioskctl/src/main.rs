@@ -15,6 +15,7 @@
 //! kioskctl doccam process IN... --mode colour|grey|bw --paper a4|a5|a6|auto --out OUT [--json]
 //! kioskctl qr decode FILE...
 //! kioskctl camera list | info --addr SELECTOR | snap --addr SELECTOR --out FILE.jpg [--still] [--paper a4]
+//! kioskctl udev-rules
 //! ```
 //!
 //! Output is JSON on stdout; errors are one line, Chinese then English,
@@ -34,6 +35,7 @@ mod printer;
 mod qr;
 mod scanner;
 mod selftest;
+mod udev;
 
 #[derive(Parser)]
 #[command(
@@ -121,6 +123,10 @@ enum Command {
         #[command(subcommand)]
         action: PrinterAction,
     },
+    /// 设备 udev 规则 / prints the udev rules that give the kiosk's USB
+    /// devices /dev/kiosk/<role> links and the kiosk-dev group (the text
+    /// of image/udev/70-kiosk-devices.rules). Exit 0 printed; 2 stdout failed.
+    UdevRules,
 }
 
 #[derive(Subcommand)]
@@ -209,6 +215,7 @@ fn main() -> ExitCode {
         Command::Doccam { action } => doccam::run(action),
         Command::Camera { action } => camera::run(action),
         Command::Qr { action } => qr::run(action),
+        Command::UdevRules => udev::print(),
         Command::Idcard {
             action:
                 IdcardAction::Read {
