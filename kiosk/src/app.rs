@@ -293,6 +293,8 @@ pub(crate) struct Shared {
     /// Changes of every device's health, newest last (maintenance).
     pub(crate) health_history:
         Mutex<std::collections::VecDeque<crate::controllers::maintenance::HealthChange>>,
+    /// The clock check's last verdict, so a change is logged once.
+    clock_transitions: Mutex<crate::clock::Transitions>,
 }
 
 impl Shared {
@@ -303,6 +305,19 @@ impl Shared {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    /// The clock check's memory of its last verdict.
+    pub fn clock_transitions(&self) -> MutexGuard<'_, crate::clock::Transitions> {
+        match self.clock_transitions.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Whether the kiosk's clock may stamp documents now (R8).
+    pub fn clock_ok(&self) -> bool {
+        self.backend.clock_state().is_ok()
     }
 
     /// The current generation.
@@ -453,6 +468,7 @@ impl App {
             voice_lang: Mutex::new(voice_lang),
             health_history: Mutex::new(std::collections::VecDeque::new()),
             query_journey: Mutex::new(crate::controllers::query::QueryJourney::default()),
+            clock_transitions: Mutex::new(crate::clock::Transitions::default()),
         });
         controllers::app::load_cached_catalogue(&shared);
 
@@ -469,6 +485,7 @@ impl App {
         let mut tasks = Vec::new();
         tasks.extend(controllers::app::watch_devices(&ui, &shared));
         tasks.push(controllers::maintenance::watch_backend(&ui, &shared));
+        tasks.push(controllers::app::watch_clock(&ui, &shared));
         tasks.extend(controllers::maintenance::watch_health_history(&shared));
         if let Some(t) = controllers::maintenance::watch_outbox(&ui, &shared) {
             tasks.push(t);
@@ -624,10 +641,22 @@ impl outbox::TokenSource for KioskTokens {
     }
 }
 
+/// What `systemctl status` shows once the home screen is up.
+const READY_STATUS: &str = "主页已显示，自助服务可用 / home screen up, self-service open";
+
 /// Runs the kiosk until the event loop quits (window closed, or
-/// `slint::quit_event_loop` from a signal handler). Prints `kiosk ready`
-/// on stdout once the home screen is up.
-pub fn run(config: Config, devices: Devices, rt: tokio::runtime::Handle) -> anyhow::Result<()> {
+/// `slint::quit_event_loop` from a signal handler). Once the home screen
+/// is up it prints `kiosk ready` on stdout, logs `kiosk ready, version …`
+/// and, under systemd (`notifier`), sends `READY=1`; from then on a Slint
+/// timer on the UI event loop sends `WATCHDOG=1` at half the watchdog
+/// timeout, so a hung event loop stops the pings and systemd restarts the
+/// kiosk. `STOPPING=1` goes out when the event loop has ended.
+pub fn run(
+    config: Config,
+    devices: Devices,
+    rt: tokio::runtime::Handle,
+    notifier: Option<crate::sdnotify::Notifier>,
+) -> anyhow::Result<()> {
     let fullscreen = config.fullscreen;
     let app = App::new(config, devices, rt)?;
     if fullscreen {
@@ -638,13 +667,36 @@ pub fn run(config: Config, devices: Devices, rt: tokio::runtime::Handle) -> anyh
         slint::CloseRequestResponse::HideWindow
     });
     app.window().show()?;
-    slint::invoke_from_event_loop(|| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "kiosk ready");
-        let _ = out.flush();
-    })?;
+    let notifier = notifier.map(std::rc::Rc::new);
+    let watchdog = slint::Timer::default();
+    // The first turn of the event loop: the home screen is up.
+    slint::Timer::single_shot(Duration::ZERO, {
+        let notifier = notifier.clone();
+        move || {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "kiosk ready");
+            let _ = out.flush();
+            tracing::info!("kiosk ready, version {}", env!("CARGO_PKG_VERSION"));
+            if let Some(n) = &notifier {
+                let _ = n.ready(READY_STATUS);
+            }
+        }
+    });
+    if let Some(n) = &notifier
+        && let Some(every) = n.watchdog_interval()
+    {
+        tracing::info!(?every, "systemd watchdog pings from the UI event loop");
+        let n = std::rc::Rc::clone(n);
+        watchdog.start(slint::TimerMode::Repeated, every, move || {
+            let _ = n.watchdog();
+        });
+    }
     slint::run_event_loop_until_quit()?;
+    watchdog.stop();
+    if let Some(n) = &notifier {
+        let _ = n.stopping();
+    }
     app.window().hide()?;
     drop(app);
     Ok(())

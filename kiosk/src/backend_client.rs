@@ -6,6 +6,11 @@
 //!   (mode 0600); later starts read it back.
 //! * Heartbeat: every 30 s, and at once when a device's health changes,
 //!   the health of every device goes to `POST /api/v1/kiosks/heartbeat`.
+//!   Its answer carries the platform's time, kept as a
+//!   [`ServerReading`](crate::clock::ServerReading) for the clock check
+//!   (R8, see [`crate::clock`]); while the clock is off the heartbeat
+//!   comes every [`CLOCK_RECHECK`] instead, so a corrected clock is
+//!   noticed soon.
 //! * Case lookup by ID number: `POST /api/v1/cases/lookup` (POST so the
 //!   number never appears in a URL or an access log).
 //!
@@ -13,7 +18,7 @@
 //! Chinese and English message, never a hang.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hal::{DeviceKind, Health, HealthState};
 use proto::{
@@ -22,6 +27,7 @@ use proto::{
 };
 use tokio::sync::{Mutex as AsyncMutex, Notify, watch};
 
+use crate::clock::{self, ClockState, ServerReading};
 use crate::config::{Config, Credentials};
 
 /// Time allowed to open a TCP connection to the backend.
@@ -30,6 +36,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
 /// How often the heartbeat goes out when nothing changes.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+/// How often the heartbeat goes out while the kiosk's clock is off.
+pub const CLOCK_RECHECK: Duration = Duration::from_secs(10);
 
 /// What kind of failure, as the journey needs to tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +170,8 @@ pub struct BackendClient {
     credentials: RwLock<Option<Credentials>>,
     enrol_lock: AsyncMutex<()>,
     status: watch::Sender<BackendStatus>,
+    /// The platform's clock as the last heartbeat answer read it.
+    server_clock: watch::Sender<Option<ServerReading>>,
 }
 
 impl std::fmt::Debug for BackendClient {
@@ -213,6 +223,7 @@ impl BackendClient {
             credentials: RwLock::new(stored),
             enrol_lock: AsyncMutex::new(()),
             status: watch::Sender::new(status),
+            server_clock: watch::Sender::new(None),
         })
     }
 
@@ -234,6 +245,38 @@ impl BackendClient {
     /// A watch on the link status.
     pub fn status(&self) -> watch::Receiver<BackendStatus> {
         self.status.subscribe()
+    }
+
+    /// A watch on the newest reading of the platform's clock.
+    pub fn server_clock(&self) -> watch::Receiver<Option<ServerReading>> {
+        self.server_clock.subscribe()
+    }
+
+    /// The verdict on the local clock now, against the newest reading.
+    pub fn clock_state(&self) -> ClockState {
+        let reading = *self.server_clock.borrow();
+        clock::judge_reading(chrono::Utc::now(), Instant::now(), reading.as_ref())
+    }
+
+    /// Keeps the platform's time of an answer: `server_time` (RFC 3339)
+    /// or, failing that, the answer's `Date` header.
+    fn note_server_time(
+        &self,
+        server_time: &str,
+        date: Option<chrono::DateTime<chrono::Utc>>,
+        sent: Instant,
+        received: Instant,
+    ) {
+        match clock::parse_server_time(server_time).or(date) {
+            Some(t) => {
+                self.server_clock
+                    .send_replace(Some(ServerReading::new(t, sent, received)));
+            }
+            None => tracing::warn!(
+                server_time,
+                "the heartbeat answer carries no readable time; clock not checked"
+            ),
+        }
     }
 
     fn read_credentials(&self) -> Option<Credentials> {
@@ -281,13 +324,27 @@ impl BackendClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<R, BackendError> {
+        self.send_dated(request).await.map(|(r, _)| r)
+    }
+
+    /// The same, with the answer's `Date` header (RFC 7231), if readable.
+    async fn send_dated<R: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(R, Option<chrono::DateTime<chrono::Utc>>), BackendError> {
         let result = async {
             let response = request.send().await.map_err(BackendError::from_reqwest)?;
             let status = response.status();
             if status.is_success() {
+                let date = response
+                    .headers()
+                    .get(reqwest::header::DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(clock::parse_http_date);
                 return response
                     .json::<R>()
                     .await
+                    .map(|r| (r, date))
                     .map_err(BackendError::from_reqwest);
             }
             let body = response
@@ -390,15 +447,26 @@ impl BackendClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<R, BackendError> {
+        self.authed_dated(request).await.map(|(r, _)| r)
+    }
+
+    /// The same, with the answer's `Date` header.
+    async fn authed_dated<R: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(R, Option<chrono::DateTime<chrono::Utc>>), BackendError> {
         let credentials = self.read_credentials().ok_or(BackendError::NotEnrolled)?;
-        let result = self.send(request.bearer_auth(&credentials.token)).await;
+        let result = self
+            .send_dated(request.bearer_auth(&credentials.token))
+            .await;
         if let Err(BackendError::Unauthenticated(_)) = &result {
             self.forget_credentials();
         }
         result
     }
 
-    /// Sends one heartbeat.
+    /// Sends one heartbeat; the answer's time becomes the newest reading
+    /// of the platform's clock.
     pub async fn heartbeat(
         &self,
         devices: Vec<DeviceHealth>,
@@ -408,8 +476,12 @@ impl BackendClient {
             sent_at: chrono::Local::now().to_rfc3339(),
             devices,
         };
-        self.authed(self.post("/kiosks/heartbeat").json(&body))
-            .await
+        let sent = Instant::now();
+        let (ack, date) = self
+            .authed_dated::<HeartbeatAck>(self.post("/kiosks/heartbeat").json(&body))
+            .await?;
+        self.note_server_time(&ack.server_time, date, sent, Instant::now());
+        Ok(ack)
     }
 
     /// Tells staff something now (呼叫工作人员, maintenance entry, a failed
@@ -597,7 +669,11 @@ pub async fn heartbeat_loop(
         let pause = match sent {
             Ok(_) => {
                 retry = Duration::from_secs(2);
-                every
+                if client.clock_state().is_ok() {
+                    every
+                } else {
+                    every.min(CLOCK_RECHECK)
+                }
             }
             Err(e) => {
                 tracing::warn!(code = %e.code(), "heartbeat failed: {e}");

@@ -7,12 +7,14 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`config`] | the TOML configuration and the stored credentials |
+//! | [`clock`] | whether the kiosk's clock agrees with the platform's (R8), pure |
 //! | [`backend_client`] | `/api/v1` over reqwest: enrolment, heartbeat, case lookup |
 //! | [`app`] | [`app::App`] (window, controllers, background tasks) and [`app::run`] |
 //! | [`controllers`] | one module per page adapter of `ui/globals/` |
 //! | [`receipt`] | the 办件查询回执 as a hal `Receipt` (pure) |
 //! | [`ui`] | the code Slint generates from `ui/main.slint` |
 //! | [`headless`] | the off-screen platform with a browser remote view |
+//! | [`sdnotify`] | systemd's `READY=1` / `WATCHDOG=1` / `STOPPING=1` notifications |
 //!
 //! Invariants: the library never names a concrete driver (it receives
 //! `hal` actor handles); no blocking call runs on the UI thread; every
@@ -23,11 +25,13 @@
 pub mod app;
 pub mod backend_client;
 pub mod catalogue;
+pub mod clock;
 pub mod config;
 pub mod controllers;
 pub mod headless;
 pub mod logbuf;
 pub mod receipt;
+pub mod sdnotify;
 
 /// The Slint components and globals of `ui/main.slint`.
 pub mod ui {

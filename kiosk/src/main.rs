@@ -6,11 +6,35 @@
 //!
 //! Reads the config, opens every configured device through
 //! `drivers::registry` into a `hal` actor, chooses the Slint platform
-//! (the off-screen platform with a browser remote view when `--headless`
-//! is given or there is no display, otherwise a window), and runs the app.
-//! Prints `kiosk remote view at http://ADDR/` (headless) and
-//! `kiosk ready` on stdout; logs go to stderr. This is the only file of
-//! the crate that names `drivers`.
+//! and runs the app. This is the only file of the crate that names
+//! `drivers`.
+//!
+//! # The Slint platform
+//!
+//! * `--headless`, or neither `DISPLAY`, `WAYLAND_DISPLAY` nor
+//!   `SLINT_BACKEND` set: the kiosk's own off-screen platform with a
+//!   browser remote view (`kiosk::headless`); prints
+//!   `kiosk remote view at http://ADDR/`.
+//! * Otherwise the kiosk forces nothing: Slint's backend selector picks the
+//!   platform and honours `SLINT_BACKEND`. On the kiosk image the unit sets
+//!   `SLINT_BACKEND=linuxkms-software`: Slint draws straight on DRM/KMS with
+//!   the software renderer and reads touch and keys through libinput
+//!   (the `backend-linuxkms-noseat` feature: no seat daemon, so the
+//!   service's user needs the `video` and `input` groups). With a desktop
+//!   session (`DISPLAY`/`WAYLAND_DISPLAY`) and no `SLINT_BACKEND`, Slint
+//!   opens a winit window.
+//!
+//! # systemd
+//!
+//! Under `kiosk.service` (`Type=notify`, `WatchdogSec=`) systemd sets
+//! `NOTIFY_SOCKET`, `WATCHDOG_USEC` and `WATCHDOG_PID`; they are read
+//! first thing ([`kiosk::sdnotify::Notifier::from_env`]) and removed from
+//! the environment, so no child process inherits them. Once the home
+//! screen is up the kiosk prints `kiosk ready` on stdout, logs
+//! `kiosk ready, version X.Y.Z` and sends `READY=1`; `WATCHDOG=1` follows
+//! from a timer on the UI event loop at half `WATCHDOG_USEC` (a hung event
+//! loop stops the pings); SIGTERM ends the event loop and sends
+//! `STOPPING=1`. Logs go to stderr.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,7 +80,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match run(Cli::parse()) {
+    let notifier = systemd_notifier();
+    match run(Cli::parse(), notifier) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kiosk: {e:#}");
@@ -65,10 +90,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// systemd's notification socket, if the kiosk runs as a `Type=notify`
+/// service; the variables are then removed from the environment.
+///
+/// Must run before any other thread exists (changing the environment
+/// while another thread may read it is undefined behaviour).
+fn systemd_notifier() -> Option<kiosk::sdnotify::Notifier> {
+    use kiosk::sdnotify::{NOTIFY_SOCKET, Notifier, WATCHDOG_PID, WATCHDOG_USEC};
+    let notifier = Notifier::from_env();
+    if let Some(n) = &notifier {
+        tracing::info!(target = ?n.target(), "notifying systemd");
+    }
+    for var in [NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID] {
+        #[allow(
+            unsafe_code,
+            reason = "std::env::remove_var is unsafe since edition 2024"
+        )]
+        // SAFETY: called from `main` before the runtime, the devices and
+        // the platform start their threads: no other thread can read the
+        // environment at the same time.
+        unsafe {
+            std::env::remove_var(var);
+        }
+    }
+    notifier
+}
+
+fn has_env(var: &str) -> bool {
+    std::env::var_os(var).is_some_and(|s| !s.is_empty())
+}
+
+/// Whether Slint's own backend selection can show the window: a desktop
+/// session, or a backend named in `SLINT_BACKEND` (e.g. `linuxkms-software`
+/// on the kiosk image, which needs no display server).
 fn has_display() -> bool {
-    ["DISPLAY", "WAYLAND_DISPLAY"]
+    ["DISPLAY", "WAYLAND_DISPLAY", "SLINT_BACKEND"]
         .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+        .any(|v| has_env(v))
 }
 
 /// A concrete address for the remote view: port 0 becomes a free port,
@@ -146,7 +204,7 @@ fn open_devices(config: &Config) -> anyhow::Result<Devices> {
     Ok(devices)
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, notifier: Option<kiosk::sdnotify::Notifier>) -> anyhow::Result<()> {
     let config = Config::from_file(&cli.config)?;
     tracing::info!(?config, "configuration read");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -159,12 +217,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let devices = open_devices(&config)?;
 
     // Held for the life of the process: dropping it would stop the view.
+    // Otherwise nothing is forced: Slint's selector honours SLINT_BACKEND.
     let _remote_view = if cli.headless || !has_display() {
         let addr = resolve_port(cli.remote_view.unwrap_or(DEFAULT_REMOTE_VIEW))?;
         let view = kiosk::headless::install(addr, config.remote_view_token.clone())?;
         println!("kiosk remote view at http://{}/", view.local_addr());
         Some(view)
     } else {
+        if let Some(backend) = std::env::var_os("SLINT_BACKEND") {
+            tracing::info!(backend = %backend.to_string_lossy(), "Slint backend from SLINT_BACKEND");
+        }
         None
     };
 
@@ -186,7 +248,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let _ = slint::quit_event_loop();
     });
 
-    let result = kiosk::run(config, devices, rt.handle().clone());
+    let result = kiosk::run(config, devices, rt.handle().clone(), notifier);
     rt.shutdown_timeout(Duration::from_secs(2));
     result
 }

@@ -1,6 +1,6 @@
 //! `AppAdapter`: the page switch, the clock, the language, the device
-//! availability the home tiles show, and the return home that ends every
-//! journey.
+//! availability the home tiles show, the clock check (R8: `clock-ok`), and
+//! the return home that ends every journey.
 
 use std::sync::Arc;
 
@@ -107,16 +107,19 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) -> Vec<slint::Timer
 
     set_language(ui, shared.config.language);
     let clock = slint::Timer::default();
-    let weak = ui.as_weak();
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
     clock.start(
         slint::TimerMode::Repeated,
         std::time::Duration::from_secs(1),
         move || {
             if let Some(ui) = weak.upgrade() {
                 update_clock(&ui);
+                // A step of the local clock shows within a second.
+                refresh_clock_check(&ui, &sh);
             }
         },
     );
+    refresh_clock_check(ui, shared);
     vec![clock]
 }
 
@@ -310,6 +313,51 @@ pub(crate) fn refresh_catalogue(shared: &Arc<Shared>, weak: slint::Weak<MainWind
             }
         });
     });
+}
+
+/// Judges the local clock against the platform's newest reading (R8):
+/// `clock-ok` pauses 我要办 and the 我要查 receipt, the maintenance screen
+/// shows the state and the skew, and a change is logged once.
+pub(crate) fn refresh_clock_check(ui: &MainWindow, shared: &Shared) {
+    let state = shared.backend.clock_state();
+    let skew = state.skew().map(crate::clock::format_skew);
+    match shared.clock_transitions().observe(&state) {
+        Some(crate::clock::Change::BecameOff) => tracing::warn!(
+            state = %state.code(),
+            skew = %skew.as_deref().unwrap_or("-"),
+            "the kiosk's clock is off: 我要办 paused, no receipts printed"
+        ),
+        Some(crate::clock::Change::BecameOk) => tracing::info!(
+            state = %state.code(),
+            skew = %skew.as_deref().unwrap_or("-"),
+            "the kiosk's clock is right again"
+        ),
+        None => {}
+    }
+    ui.global::<AppAdapter>().set_clock_ok(state.is_ok());
+    maintenance::show_clock(ui, &state);
+}
+
+/// Runs the clock check again whenever a heartbeat brings a new reading of
+/// the platform's time.
+pub(crate) fn watch_clock(ui: &MainWindow, shared: &Arc<Shared>) -> tokio::task::AbortHandle {
+    let mut rx = shared.backend.server_clock();
+    let (weak, sh) = (ui.as_weak(), Arc::clone(shared));
+    shared
+        .rt
+        .spawn(async move {
+            while rx.changed().await.is_ok() {
+                rx.borrow_and_update();
+                let sh = Arc::clone(&sh);
+                if weak
+                    .upgrade_in_event_loop(move |ui| refresh_clock_check(&ui, &sh))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        })
+        .abort_handle()
 }
 
 fn update_clock(ui: &MainWindow) {

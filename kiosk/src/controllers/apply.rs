@@ -211,6 +211,12 @@ pub(crate) fn clear(ui: &MainWindow) {
 
 /// Starts an application for `code` (from the guide).
 pub(crate) fn start(ui: &MainWindow, shared: &Arc<Shared>, code: &str) {
+    // The receipt carries dates: not while the clock is off (R8).
+    if !shared.clock_ok() {
+        ui.global::<AppAdapter>()
+            .invoke_notify("clock-off-apply".into());
+        return;
+    }
     let matter = shared
         .catalogue()
         .as_ref()

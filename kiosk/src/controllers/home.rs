@@ -7,7 +7,7 @@ use slint::ComponentHandle;
 
 use crate::app::Shared;
 use crate::controllers::{guide, query};
-use crate::ui::{HomeAdapter, MainWindow};
+use crate::ui::{AppAdapter, HomeAdapter, MainWindow};
 
 /// Tile ids, as the home page names them.
 pub const TILES: [&str; 8] = [
@@ -28,6 +28,12 @@ pub(crate) fn install(ui: &MainWindow, shared: &Arc<Shared>) {
         tracing::info!(tile = %id, "tile touched");
         match id.as_str() {
             "query" => query::start(&ui, &shared),
+            // The page pauses the tile already; the clock may have gone
+            // off since it last looked (R8).
+            "apply" if !shared.clock_ok() => {
+                ui.global::<AppAdapter>()
+                    .invoke_notify("clock-off-apply".into());
+            }
             "apply" => guide::start(&ui, &shared, true),
             "guide" => guide::start(&ui, &shared, false),
             _ => {}

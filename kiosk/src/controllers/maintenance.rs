@@ -296,6 +296,27 @@ fn show_backend(ui: &MainWindow, status: &BackendStatus) {
     m.set_backend_detail(detail.into());
 }
 
+/// The clock check's verdict (R8): state, local time and skew.
+pub(crate) fn show_clock(ui: &MainWindow, state: &crate::clock::ClockState) {
+    let m = ui.global::<MaintenanceAdapter>();
+    m.set_clock_state(state.code().into());
+    m.set_clock_skew(
+        state
+            .skew()
+            .map(crate::clock::format_skew)
+            .unwrap_or_default()
+            .into(),
+    );
+    m.set_clock_local(
+        chrono::Local::now()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+            .into(),
+    );
+    m.set_clock_max_minutes(i32::try_from(crate::clock::MAX_SKEW.num_minutes()).unwrap_or(0));
+    m.set_clock_year_floor(crate::clock::YEAR_FLOOR);
+}
+
 /// Follows the backend link into the maintenance screen.
 pub(crate) fn watch_backend(ui: &MainWindow, shared: &Arc<Shared>) -> tokio::task::AbortHandle {
     let mut rx = shared.backend.status();

@@ -830,6 +830,8 @@ async fn lookup(shared: Arc<Shared>, weak: Weak<MainWindow>, generation: u64) {
         }
     };
     let rows: Vec<CaseRow> = list.items.iter().map(case_row).collect();
+    // No personal data in this line: the image's boot test waits for it.
+    tracing::info!(cases = rows.len(), "query: card read, cases listed");
     {
         let mut s = shared.session();
         if s.generation != generation {
@@ -911,6 +913,14 @@ fn print(ui: &MainWindow, shared: &Arc<Shared>) {
         q.set_print_error(QueryError::PrinterNotFitted);
         return;
     };
+    // A receipt carries the time it was printed: not with a clock that
+    // disagrees with the platform's (R8). The list stays on screen.
+    if !shared.clock_ok() {
+        tracing::warn!("receipt not printed: the kiosk's clock is off");
+        ui.global::<AppAdapter>()
+            .invoke_notify("clock-off-print".into());
+        return;
+    }
     let (generation, receipt) = {
         let s = shared.session();
         let Some(card) = s.card.as_ref() else { return };
