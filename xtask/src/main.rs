@@ -10,6 +10,10 @@
 //! * `cargo xtask font` — rebuilds the CJK font subset in `assets/fonts/`.
 //! * `cargo xtask voice [ID…]` — regenerates the voice prompts (espeak-ng).
 //! * `cargo xtask ime` — regenerates the pinyin dictionary (jieba + pypinyin).
+//! * `cargo xtask udev [--check]` — regenerates the udev rules in `image/`
+//!   from the drivers' USB id tables (`--check` fails when they are stale).
+//! * `cargo xtask image` — builds the kiosk and backend disk images.
+//! * `cargo xtask image-test` — boots both images in QEMU and checks them.
 
 // Indexing here is into serde_json values (which never panics: a missing
 // key is Null) and into argument lists whose length was checked.
@@ -24,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod image;
 mod ime;
+mod udev;
 mod voice;
 
 /// Debian packages every build needs.
@@ -41,6 +47,10 @@ const BUILD_PACKAGES: &[&str] = &[
     "linux-libc-dev",
     // The voice crate plays prompts through ALSA (alsa-sys links libasound).
     "libasound2-dev",
+    // Slint's linuxkms backend (the terminal draws on DRM/KMS, input
+    // through libinput).
+    "libinput-dev",
+    "libxkbcommon-dev",
 ];
 /// Debian packages the tests need beyond the build.
 const TEST_PACKAGES: &[&str] = &[
@@ -85,9 +95,12 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(&args[1..]),
         Some("voice") => voice::voice(&args[1..]),
         Some("ime") => ime::ime(),
+        Some("udev") => udev::udev(&args[1..]),
+        Some("image") => image::image(&args[1..]),
+        Some("image-test") => image::image_test(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test|demo|fuzz|font|voice|ime>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  fuzz [--seconds N] [--update-corpus] [TARGET…]\n                           run every device-bytes fuzz target (default 60 s each)\n  font                     rebuild the CJK font subset\n  voice [ID…]              regenerate the voice prompts with espeak-ng\n  ime                      regenerate the pinyin dictionary (jieba + pypinyin)"
+                "usage: cargo xtask <test|demo|fuzz|font|voice|ime|udev|image|image-test>\n  test [-- NEXTEST ARGS]   install test packages and run every check and test\n  demo [--no-kiosk]        run backend + simulators + kiosk with demo data\n  fuzz [--seconds N] [--update-corpus] [TARGET…]\n                           run every device-bytes fuzz target (default 60 s each)\n  font                     rebuild the CJK font subset\n  voice [ID…]              regenerate the voice prompts with espeak-ng\n  ime                      regenerate the pinyin dictionary (jieba + pypinyin)\n  udev [--check]           regenerate image/udev rules from the drivers' USB id tables\n  image                    build the kiosk and backend disk images (target/image/)\n  image-test               boot both images in QEMU and run the boot checks"
             );
             return ExitCode::from(2);
         }
@@ -457,6 +470,19 @@ fn ensure_pcscd() {
     if !running && Command::new("pcscd").status().is_err() {
         eprintln!("xtask: pcscd could not be started; the demo runs without the card reader");
     }
+}
+
+/// The workspace's version and the commit, e.g. `0.1.0+57c85b7`.
+fn workspace_version() -> String {
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into());
+    format!("{}+{commit}", env!("CARGO_PKG_VERSION"))
 }
 
 fn target_dir() -> PathBuf {
