@@ -736,6 +736,11 @@ fn kiosk_test(work: &Path, accel: &str, report: &mut serde_json::Map<String, Val
             "the kiosk enrolled again after the power cut ({kiosks_before} → {kiosks_after} kiosks): its credentials were lost"
         );
     }
+    // The slot leaves its trial once the kiosk has been up for 30 s
+    // (kiosk-healthy.service → rauc status mark-good): the update health
+    // check an update's rollback depends on.
+    vm.wait_console("marked slot rootfs.0 as good", 0, Duration::from_secs(180))?;
+    report.insert("kiosk_slot_marked_good".into(), json!(true));
     report.insert(
         "kiosk_store_after_power_cut".into(),
         json!("intact, same enrolment"),
