@@ -46,30 +46,6 @@ impl backend::Clock for OffsetClock {
     }
 }
 
-/// A seeded backend whose clock is `clock`.
-fn start_backend(
-    rt: &tokio::runtime::Runtime,
-    dir: &std::path::Path,
-    clock: Arc<OffsetClock>,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    rt.block_on(async {
-        let config = backend::Config {
-            db: dir.join("backend.db"),
-            enrolment_codes: vec!["WD-TEST-1".to_owned()],
-            seed: true,
-            ..backend::Config::default()
-        };
-        let state = backend::AppState::open(config, clock).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(backend::serve(listener, state, async {
-            let _ = rx.await;
-        }));
-        (format!("http://{addr}"), tx)
-    })
-}
-
 #[test]
 fn an_off_clock_pauses_applications_and_receipts() {
     let logs = Logs::capture();
@@ -78,7 +54,11 @@ fn an_off_clock_pauses_applications_and_receipts() {
     let dir = temp_dir("clock");
     let platform_clock = Arc::new(OffsetClock::default());
     platform_clock.set(TimeDelta::hours(1));
-    let (url, _stop) = start_backend(&rt, &dir, Arc::clone(&platform_clock));
+    let (url, _stop) = start_backend_with_clock(
+        &rt,
+        &dir,
+        Arc::clone(&platform_clock) as Arc<dyn backend::Clock>,
+    );
     let sims = Sims::start(&dir, true);
     let app = kiosk::App::new(
         config(&url, &dir.join("data"), &sims.selectors),

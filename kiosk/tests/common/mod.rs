@@ -214,6 +214,16 @@ pub fn start_backend(
     rt: &tokio::runtime::Runtime,
     dir: &Path,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
+    start_backend_with_clock(rt, dir, std::sync::Arc::new(backend::SystemClock))
+}
+
+/// The same with the backend's clock given (its heartbeat answers carry
+/// that clock's time).
+pub fn start_backend_with_clock(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    clock: std::sync::Arc<dyn backend::Clock>,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     rt.block_on(async {
         let config = backend::Config {
             db: dir.join("backend.db"),
@@ -221,9 +231,7 @@ pub fn start_backend(
             seed: true,
             ..backend::Config::default()
         };
-        let state = backend::AppState::open(config, std::sync::Arc::new(backend::SystemClock))
-            .await
-            .unwrap();
+        let state = backend::AppState::open(config, clock).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
